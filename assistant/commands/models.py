@@ -1,0 +1,11 @@
+"""The `models` command (being built)."""
+
+from assistant.errors import UserError
+
+
+def add_arguments(parser):
+    pass
+
+
+def run(args, settings):
+    raise UserError("The models command is not available in this build yet.")

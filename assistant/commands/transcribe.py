@@ -1,0 +1,11 @@
+"""The `transcribe` command (being built)."""
+
+from assistant.errors import UserError
+
+
+def add_arguments(parser):
+    pass
+
+
+def run(args, settings):
+    raise UserError("The transcribe command is not available in this build yet.")

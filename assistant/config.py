@@ -1,0 +1,239 @@
+"""Settings: typed dataclasses with defaults and validation, stored as one TOML file.
+
+A corrupt or invalid file never stops the app: it is moved aside to `<name>.bak`, one warning
+line is printed, and the defaults are used. Values set from code or the command line are
+validated the same way and rejected with a message naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Callable
+
+import tomli_w
+
+from assistant.errors import UserError
+from assistant.paths import default_config_file
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class ConfigError(UserError):
+    """A setting has a value it cannot take."""
+
+
+def _range(lo: float, hi: float) -> dict:
+    return {"range": (lo, hi)}
+
+
+def _choice(*options: str) -> dict:
+    return {"choices": options}
+
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are a friendly voice assistant. Your replies are spoken aloud, so answer in one to "
+    "three short sentences of plain conversational text. Never use markdown, lists, code, "
+    "emoji or symbols. Say numbers the way a person would say them."
+)
+
+
+@dataclass
+class AudioSettings:
+    input_device: str = ""  # name, index, or "" for the system default
+    output_device: str = ""
+    frame_ms: int = field(default=20, metadata=_choice(10, 20, 30))
+    output_block_ms: int = field(default=20, metadata=_range(5, 100))
+
+
+@dataclass
+class VadSettings:
+    aggressiveness: int = field(default=2, metadata=_range(0, 3))
+    start_speech_ms: int = field(default=120, metadata=_range(20, 1000))
+    end_silence_ms: int = field(default=400, metadata=_range(100, 3000))
+    preroll_ms: int = field(default=300, metadata=_range(300, 2000))
+
+
+@dataclass
+class ConversationSettings:
+    mode: str = field(default="open-mic", metadata=_choice("ptt", "open-mic"))
+    barge_in: bool = True
+    barge_in_min_speech_ms: int = field(default=200, metadata=_range(40, 2000))
+    half_duplex: bool = False
+    half_duplex_tail_ms: int = field(default=300, metadata=_range(0, 3000))
+    speculative_start: bool = False
+    speculative_silence_ms: int = field(default=200, metadata=_range(60, 3000))
+    echo_cancellation: bool = True
+    log_conversations: bool = True
+
+
+@dataclass
+class SttSettings:
+    engine: str = field(default="auto", metadata=_choice("auto", "vosk", "whisper"))
+    language: str = "en"
+    vosk_model: str = ""  # catalog id or folder; "" picks the installed one for the language
+    whisper_model: str = "whisper-tiny"
+
+
+@dataclass
+class LlmSettings:
+    model: str = "smollm2-135m-instruct-q4_1"  # catalog id or a .gguf path
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    context_size: int = field(default=2048, metadata=_range(256, 131072))
+    threads: int = field(default=0, metadata=_range(0, 256))  # 0 = physical cores
+    temperature: float = field(default=0.7, metadata=_range(0.0, 2.0))
+    max_tokens: int = field(default=200, metadata=_range(1, 8192))
+    gpu_layers: int = field(default=0, metadata=_range(-1, 1000))  # -1 = all
+
+
+@dataclass
+class TtsSettings:
+    engine: str = field(default="espeak", metadata=_choice("espeak", "piper"))
+    voice: str = ""  # espeak voice name, or a piper catalog id / .onnx path; "" = default
+    rate: int = field(default=175, metadata=_range(80, 450))  # words per minute
+    cache_entries: int = field(default=256, metadata=_range(0, 10000))
+
+
+@dataclass
+class Settings:
+    audio: AudioSettings = field(default_factory=AudioSettings)
+    vad: VadSettings = field(default_factory=VadSettings)
+    conversation: ConversationSettings = field(default_factory=ConversationSettings)
+    stt: SttSettings = field(default_factory=SttSettings)
+    llm: LlmSettings = field(default_factory=LlmSettings)
+    tts: TtsSettings = field(default_factory=TtsSettings)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def copy(self) -> "Settings":
+        return settings_from_dict(self.to_dict())
+
+
+SECTIONS = {f.name: f.default_factory for f in fields(Settings)}  # type: ignore[misc]
+
+
+def _coerce(key: str, f: dataclasses.Field, value: Any) -> Any:
+    """Convert `value` to the field's type and check its bounds; raise ConfigError naming `key`."""
+    kind = type(f.default)
+    if kind is bool:
+        if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
+            value = value.lower() in ("true", "1", "yes")
+        if not isinstance(value, bool):
+            raise ConfigError(f"Setting {key} must be true or false, not {value!r}.")
+    elif kind is int:
+        try:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            value = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"Setting {key} must be a whole number, not {value!r}.") from None
+    elif kind is float:
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"Setting {key} must be a number, not {value!r}.") from None
+    elif kind is str:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str):
+            raise ConfigError(f"Setting {key} must be text, not {value!r}.")
+    rng = f.metadata.get("range")
+    if rng and not (rng[0] <= value <= rng[1]):
+        raise ConfigError(f"Setting {key} must be between {rng[0]} and {rng[1]}, not {value}.")
+    choices = f.metadata.get("choices")
+    if choices and value not in choices:
+        allowed = ", ".join(str(c) for c in choices)
+        raise ConfigError(f"Setting {key} must be one of {allowed}, not {value!r}.")
+    return value
+
+
+def settings_from_dict(data: dict) -> Settings:
+    """Build validated settings; unknown sections or keys are errors (they are usually typos)."""
+    if not isinstance(data, dict):
+        raise ConfigError("Settings must be a table of sections.")
+    settings = Settings()
+    for section_name, section_data in data.items():
+        if section_name not in SECTIONS:
+            known = ", ".join(SECTIONS)
+            raise ConfigError(f"Unknown settings section [{section_name}]; known: {known}.")
+        if not isinstance(section_data, dict):
+            raise ConfigError(f"Settings section [{section_name}] must be a table.")
+        section = getattr(settings, section_name)
+        by_name = {f.name: f for f in fields(section)}
+        for key, value in section_data.items():
+            if key not in by_name:
+                raise ConfigError(f"Unknown setting {section_name}.{key}.")
+            setattr(section, key, _coerce(f"{section_name}.{key}", by_name[key], value))
+    return settings
+
+
+def set_value(settings: Settings, dotted_key: str, value: Any) -> None:
+    """Set one setting by `section.key`, validated."""
+    section_name, _, key = dotted_key.partition(".")
+    section = getattr(settings, section_name, None)
+    if section_name not in SECTIONS or section is None:
+        raise ConfigError(f"Unknown setting {dotted_key}.")
+    by_name = {f.name: f for f in fields(section)}
+    if key not in by_name:
+        raise ConfigError(f"Unknown setting {dotted_key}.")
+    setattr(section, key, _coerce(dotted_key, by_name[key], value))
+
+
+def validate(settings: Settings) -> Settings:
+    """Re-check every value (after code changed fields directly); returns a validated copy."""
+    return settings_from_dict(settings.to_dict())
+
+
+def load_settings(path: Path | None = None, warn: Callable[[str], None] | None = None) -> Settings:
+    """Read settings from `path` (default: the user config file).
+
+    A missing file gives defaults. A file that cannot be parsed or holds invalid values is
+    renamed to `<name>.bak`, one warning goes to `warn` (stderr by default), and defaults are
+    returned.
+    """
+    path = Path(path) if path else default_config_file()
+    warn = warn or (lambda message: print(message, file=sys.stderr))
+    if not path.exists():
+        return Settings()
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+        return settings_from_dict(data)
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, ConfigError, OSError) as exc:
+        backup = path.with_name(path.name + ".bak")
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        try:
+            os.replace(path, backup)
+            where = f"moved it to {backup}"
+        except OSError:
+            where = "left it in place"
+        warn(f"warning: settings file {path} is invalid ({reason}); {where} and using defaults.")
+        return Settings()
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> Path:
+    """Write settings atomically (temporary file, fsync, rename)."""
+    path = Path(path) if path else default_config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = validate(settings).to_dict()
+    fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            tomli_w.dump(data, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

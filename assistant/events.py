@@ -1,0 +1,192 @@
+"""Every message that passes between stages.
+
+Each event is a small frozen dataclass named for what happened. Every one carries the turn it
+belongs to, the generation it was produced under (see `pipeline.py`: a barge-in bumps the
+generation and every stage drops items from older generations) and `t_ns`, the time on the
+injected clock when it happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event:
+    turn_id: int = 0
+    generation: int = 0
+    t_ns: int = 0
+
+
+# --- audio in -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioFrame:
+    """A block of 16 kHz mono int16 samples; `t_ns` is the capture time of its first sample."""
+
+    samples: np.ndarray
+    t_ns: int
+    sample_rate: int = 16000
+
+    @property
+    def duration_ns(self) -> int:
+        return len(self.samples) * 1_000_000_000 // self.sample_rate
+
+    @property
+    def t_end_ns(self) -> int:
+        return self.t_ns + self.duration_ns
+
+
+@dataclass(frozen=True, kw_only=True)
+class InputLevel(Event):
+    """RMS level of the latest input block in dBFS, for meters."""
+
+    dbfs: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class SourceFinished(Event):
+    """The audio source has no more frames (end of a replayed file)."""
+
+
+# --- listening ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechStarted(Event):
+    """Speech onset. `t_onset_ns` is the capture time of the first voiced frame."""
+
+    t_onset_ns: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeechEnded(Event):
+    """End of a user turn.
+
+    `t_ns` is when the end was detected; `t_true_end_ns` is the end of the last voiced frame
+    (for push-to-talk, the release time). `reason` is "vad" or "ptt".
+    """
+
+    t_true_end_ns: int
+    reason: str = "vad"
+
+
+@dataclass(frozen=True, kw_only=True)
+class WordInfo:
+    word: str
+    start_s: float
+    end_s: float
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartialTranscript(Event):
+    """The recognizer's current guess. `stable_text` is the prefix unlikely to change."""
+
+    text: str
+    stable_text: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinalTranscript(Event):
+    text: str
+    words: tuple[WordInfo, ...] = ()
+    engine: str = ""
+
+
+# --- responding -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class LlmToken(Event):
+    text: str
+    index: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class LlmFinished(Event):
+    text: str
+    n_tokens: int
+    reason: str = "stop"  # "stop", "length", "cancelled", "error"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TextChunk(Event):
+    """A speakable piece of the reply. `token_index` is the token that completed it."""
+
+    text: str
+    index: int
+    token_index: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class AudioChunk(Event):
+    """Synthesized float32 mono PCM for one text chunk (or part of one)."""
+
+    samples: np.ndarray
+    sample_rate: int
+    chunk_index: int = 0
+    text: str = ""
+    last: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaybackStarted(Event):
+    """The first sample of a reply went to the output device at `t_ns`."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChunkPlaybackStarted(Event):
+    """The first sample of a text chunk went out (the UI highlights the chunk being spoken)."""
+
+    chunk_index: int
+    text: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaybackFinished(Event):
+    """The reply's last queued sample went out, or the output was flushed."""
+
+    flushed: bool = False
+
+
+# --- control and status ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class BargeIn(Event):
+    """The user spoke over the reply. `t_onset_ns` is the onset of the interrupting speech;
+    `t_silent_ns` is when the output went silent."""
+
+    t_onset_ns: int
+    t_silent_ns: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusChanged(Event):
+    """What the assistant is doing: loading, listening, hearing, thinking, speaking,
+    interrupted, error."""
+
+    state: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Notice(Event):
+    """A one-line message for the person (a fallback in use, a device that went away)."""
+
+    message: str
+    level: str = "info"  # "info", "warning", "error"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TurnCompleted(Event):
+    """A finished turn with its metrics (a dict as written to the metrics JSON)."""
+
+    user_text: str
+    reply_text: str
+    interrupted: bool
+    metrics: dict = field(default_factory=dict)
