@@ -1,0 +1,21 @@
+# `make run` and `make test` each do all of the set-up first (see scripts/setup.sh).
+.PHONY: setup setup-dev run test bench screenshot clean
+
+PY := .venv/bin/python
+BENCH_OUT ?= out/bench
+
+setup:
+	EXTRAS=dev ./scripts/setup.sh
+
+run: setup
+	.venv/bin/voice-assistant
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -ra
+
+bench: setup
+	$(PY) -m assistant.benchdata --out $(BENCH_OUT)/dialogs
+	.venv/bin/voice-assistant bench $(BENCH_OUT)/dialogs/*.wav --json $(BENCH_OUT)/bench.json --plot $(BENCH_OUT)/bench.png
+
+clean:
+	rm -rf out .pytest_cache
