@@ -1,0 +1,165 @@
+"""Cut a stream of LLM tokens into pieces a voice can start speaking.
+
+The first chunk goes out at the first natural break: a sentence end, or a clause break (comma,
+semicolon, colon, dash, ellipsis) once it has a few words, or at a word boundary once it has
+`first_max_words` words. That is what lets speech start while the model is still writing.
+Later chunks are whole sentences (better prosody), except that a sentence longer than
+`soft_max_words` is split at its next clause break, and one longer than `hard_max_words` at a
+word boundary.
+
+Every decision looks at the text up to one character past the candidate break (a full stop
+only ends a sentence when whitespace follows it), so "$29" + "." + "99" never splits, and the
+result is the same whether the text arrives character by character or in any other pieces.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.tts.text_cleanup import clean_for_speech, is_speakable
+
+# Words that end in a full stop without ending the sentence (compared lower-case, no dot).
+ABBREVIATIONS = frozenset(
+    """mr mrs ms mx dr prof sr jr st mt ft vs etc approx dept est fig gen gov sen rep capt lt
+    col sgt cpl ave blvd inc ltd co corp no vol pp ch sec min max cf al""".split()
+)
+_INITIALS = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]?")  # e.g  i.e  U.S  a.m  J
+_CLOSERS = "\"')]}”’»"
+_OPENERS = "\"'([{“‘«"
+_CLAUSE = ",;:"
+_DASHES = "-–—"
+
+
+def _is_word(token: str) -> bool:
+    return any(ch.isalnum() for ch in token)
+
+
+class Chunker:
+    """`feed(token)` returns the chunks completed by that token; `flush()` returns the rest."""
+
+    def __init__(
+        self,
+        first_min_words: int = 3,
+        first_max_words: int = 10,
+        soft_max_words: int = 20,
+        hard_max_words: int = 40,
+    ):
+        self.first_min_words = first_min_words
+        self.first_max_words = first_max_words
+        self.soft_max_words = soft_max_words
+        self.hard_max_words = hard_max_words
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything: the next chunk is a first chunk again."""
+        self._buf = ""
+        self._first = True
+
+    @property
+    def pending(self) -> str:
+        """Text received but not yet emitted."""
+        return self._buf
+
+    def feed(self, token: str) -> list[str]:
+        if not token:
+            return []
+        self._buf += token
+        chunks: list[str] = []
+        while True:
+            cut = self._find_break(self._buf)
+            if cut is None:
+                return chunks
+            piece, self._buf = self._buf[:cut], self._buf[cut:]
+            self._emit(piece, chunks)
+
+    def flush(self) -> list[str]:
+        """The end of the reply: whatever is left becomes the last chunk."""
+        chunks: list[str] = []
+        self._emit(self._buf, chunks)
+        self._buf = ""
+        return chunks
+
+    def _emit(self, piece: str, out: list[str]) -> None:
+        text = clean_for_speech(piece)
+        if is_speakable(text):
+            out.append(text)
+            self._first = False
+
+    # --- finding the break ----------------------------------------------------------------
+
+    def _find_break(self, buf: str) -> int | None:
+        """Index of the first whitespace character that ends a chunk, or None."""
+        words = 0
+        word_start = -1
+        link_depth = 0  # inside "[text](url)" nothing breaks except the hard limit
+        for i, ch in enumerate(buf):
+            if ch == "[" or (ch == "(" and i > 0 and buf[i - 1] == "]"):
+                link_depth += 1
+            elif ch in "])" and link_depth > 0:
+                link_depth -= 1
+            if not ch.isspace():
+                if word_start < 0:
+                    word_start = i
+                continue
+            if word_start >= 0:
+                word = buf[word_start:i]
+                word_start = -1
+                if _is_word(word):
+                    words += 1
+                    kind = "" if link_depth else self._break_kind(word, buf, i)
+                elif words and not link_depth:
+                    # "day 😀!" or "word - word": punctuation standing apart still counts
+                    kind = "clause" if word in _DASHES else self._break_kind(word, buf, i)
+                else:
+                    kind = ""
+            else:
+                kind = ""
+            if ch == "\n" and words and not link_depth:
+                return i
+            if self._should_break(kind, words):
+                return i
+        return None
+
+    def _should_break(self, kind: str, words: int) -> bool:
+        if kind == "sentence":
+            return True
+        if self._first:
+            if kind == "clause" and words >= self.first_min_words:
+                return True
+            return words >= self.first_max_words
+        if kind == "clause" and words >= self.soft_max_words:
+            return True
+        return words >= self.hard_max_words
+
+    @staticmethod
+    def _break_kind(word: str, buf: str, end: int) -> str:
+        """What the word just finished (ending at buf[end]) does to the sentence."""
+        core = word.rstrip(_CLOSERS + "*_`")  # "**Done!**" ends a sentence too
+        if not core:
+            return ""
+        last = core[-1]
+        if last in "!?":
+            return "sentence"
+        if last == "…" or core.endswith(".."):
+            return "clause"
+        if last == ".":
+            return "" if _is_abbreviation(core[:-1], buf, end - len(word)) else "sentence"
+        if last in _CLAUSE:
+            return "clause"
+        return ""
+
+
+def _is_abbreviation(stem: str, buf: str, word_start: int) -> bool:
+    """True when the full stop after `stem` does not end a sentence."""
+    stem = stem.lstrip(_OPENERS)
+    if not stem:
+        return False
+    if stem.lower() in ABBREVIATIONS or _INITIALS.fullmatch(stem):
+        return True
+    if len(stem) == 1 and stem.isalpha() and stem.isupper():
+        return True  # an initial: "J. Smith"
+    if stem.isdigit():
+        # "1. First item" at the start of a line is a list number, not a sentence.
+        line_start = buf.rfind("\n", 0, word_start) + 1
+        return not buf[line_start:word_start].strip()
+    return False
