@@ -1,0 +1,111 @@
+"""The standard bench dialogs, spoken by espeak-ng at bench time.
+
+`python -m assistant.benchdata --out DIR [--language ko|en]` writes, per dialog, a 16 kHz mono
+WAV and a `.json` sidecar with each utterance's start and end on the file's timeline, so the
+bench can measure barge-in latency from the true onset of the interrupting speech.
+
+Vosk is the engine under test and the only Vosk model reachable here is Korean, so the
+default dialogs are Korean; `--language en` makes English ones for the Whisper engine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import soxr
+
+RATE = 16000
+
+# (utterance, pause after it in seconds); a pause is long enough for a short reply
+DIALOGS = {
+    "ko": {
+        "questions": [
+            ("오늘 날씨가 어때요?", 9.0),
+            ("좋은 책을 한 권 추천해 주세요.", 9.0),
+            ("커피와 차 중에 무엇이 더 좋아요?", 9.0),
+            ("주말에 무엇을 하면 좋을까요?", 9.0),
+            ("정말 감사합니다 좋은 하루 보내세요.", 8.0),
+        ],
+        "interrupt": [
+            ("용에 대한 아주 긴 이야기를 들려주세요.", 3.0),
+            ("잠깐만요 고양이에 대해 알려 주세요.", 9.0),
+            ("고마워요.", 7.0),
+        ],
+    },
+    "en": {
+        "questions": [
+            ("What is the weather usually like in spring?", 9.0),
+            ("Can you recommend a good book?", 9.0),
+            ("Do you prefer coffee or tea?", 9.0),
+            ("What should I do this weekend?", 9.0),
+            ("Thank you and have a nice day.", 8.0),
+        ],
+        "interrupt": [
+            ("Tell me a very long story about a dragon.", 3.0),
+            ("Wait tell me about cats instead.", 9.0),
+            ("Thanks.", 7.0),
+        ],
+    },
+}
+ESPEAK_VOICE = {"ko": "ko", "en": "en-us"}
+
+
+def speak(text: str, voice: str, workdir: Path) -> np.ndarray:
+    """espeak-ng speech as 16 kHz float32 mono, leading and trailing silence trimmed."""
+    if shutil.which("espeak-ng") is None:
+        raise SystemExit("espeak-ng is not installed; run `make test` or apt-get install espeak-ng")
+    wav = workdir / "utterance.wav"
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(wav), text], check=True)
+    audio, rate = soundfile.read(wav, dtype="float32", always_2d=True)
+    audio = soxr.resample(audio[:, 0], rate, RATE)
+    voiced = np.flatnonzero(np.abs(audio) > 0.01)
+    return audio[voiced[0]: voiced[-1] + 1] if len(voiced) else audio
+
+
+def build_dialog(lines, voice: str, workdir: Path, lead_s: float = 1.0):
+    pieces = [np.zeros(int(lead_s * RATE), dtype=np.float32)]
+    segments = []
+    t = lead_s
+    for text, pause_s in lines:
+        speech = speak(text, voice, workdir)
+        segments.append({"text": text, "start_s": round(t, 3),
+                         "end_s": round(t + len(speech) / RATE, 3)})
+        pieces += [speech, np.zeros(int(pause_s * RATE), dtype=np.float32)]
+        t += len(speech) / RATE + pause_s
+    return np.concatenate(pieces), segments
+
+
+def write_dialogs(out_dir: Path, language: str = "ko") -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, lines in DIALOGS[language].items():
+            audio, segments = build_dialog(lines, ESPEAK_VOICE[language], Path(tmp))
+            path = out_dir / f"{name}-{language}.wav"
+            soundfile.write(path, audio, RATE, subtype="PCM_16")
+            sidecar = {"language": language, "sample_rate": RATE, "segments": segments,
+                       "interrupts": [1] if name == "interrupt" else []}
+            path.with_suffix(".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1))
+            written.append(path)
+    return written
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--language", choices=sorted(DIALOGS), default="ko")
+    args = parser.parse_args(argv)
+    for path in write_dialogs(args.out, args.language):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,392 @@
+"""The conversation loop: listen, answer, speak, be interrupted, measure.
+
+Threads (see DESIGN.md): the listener thread reads the source, runs the endpointer and the
+recognizer and decides about barge-in; `ReplyWorkers` run the responder (LLM -> chunks) and the
+synthesizer (chunks -> audio -> speaker); the supervisor thread turns speaker reports into
+finished turns (metrics, history, log) so that no slow work ever runs in an audio callback.
+
+Cancellation is one generation counter. Starting a reply or being interrupted bumps it; every
+stage drops work from older generations. Barge-in flushes the speaker first, so the output is
+silent before the LLM and TTS even notice.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Callable
+
+from assistant.clock import DEFAULT_CLOCK, NS_PER_MS, Clock
+from assistant.config import Settings
+from assistant.events import (
+    BargeIn,
+    ChunkPlaybackStarted,
+    Event,
+    FinalTranscript,
+    Notice,
+    PartialTranscript,
+    PlaybackFinished,
+    PlaybackStarted,
+    SourceFinished,
+    SpeechEnded,
+    SpeechStarted,
+    StatusChanged,
+    TurnCompleted,
+)
+from assistant.metrics import RollingStats
+from assistant.replies import ReplyRequest, ReplyWorkers
+from assistant.turns import Turn
+
+log = logging.getLogger(__name__)
+
+
+def _same_words(a: str, b: str) -> bool:
+    def norm(text):
+        return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
+
+    return norm(a) == norm(b)
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, *, source, listener, llm, make_chunker, tts, speaker,
+                 history, clock: Clock = DEFAULT_CLOCK, on_event: Callable[[Event], None] = None,
+                 conversation_log=None, sequential: bool = False, echo_filter=None):
+        self.settings = settings
+        self.source = source
+        self.listener = listener
+        self.llm = llm
+        self.tts = tts
+        self.speaker = speaker
+        self.history = history
+        self.clock = clock
+        self.on_event = on_event or (lambda event: None)
+        self.conversation_log = conversation_log
+        self.sequential = sequential
+        self.echo_filter = echo_filter
+        self.records: list[dict] = []  # finished turns, in order
+        self.barge_ins: list[BargeIn] = []
+        self.v2v = RollingStats(window=50)
+        self._generation = 0
+        self._gen_lock = threading.Lock()
+        self._turn_counter = 0
+        self._turns: dict[int, Turn] = {}
+        self._listening_turn: Turn | None = None  # the turn the user is speaking now
+        self._reply_turn: Turn | None = None  # the turn whose reply is in progress
+        self._speaker_events: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._half_duplex_until_ns = 0
+        self.source_finished = threading.Event()
+        self.workers = ReplyWorkers(llm=llm, make_chunker=make_chunker, tts=tts,
+                                    speaker=speaker, clock=clock, emit=self._emit,
+                                    is_current=self.is_current, sequential=sequential)
+        self.workers.turn_lookup = self._turns.get
+
+    # --- generation counter ----------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    def is_current(self, generation: int) -> bool:
+        return generation == self._generation
+
+    def _bump_generation(self) -> int:
+        with self._gen_lock:
+            self._generation += 1
+            self.speaker.generation = self._generation
+            return self._generation
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load every model (slow; call from a worker thread in a UI) and start the threads."""
+        self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="loading"))
+        self.listener.start()
+        self.llm.start()
+        self.tts.start()
+        self.speaker.on_event = self._speaker_events.put
+        self.speaker.start()
+        self.source.start()
+        self.workers.start()
+        for name, target in (("listener", self._listen_loop), ("supervisor", self._supervise)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="listening"))
+
+    def stop(self, timeout: float = 3.0) -> None:
+        """Ordered shutdown: input, then processing, then output."""
+        self._stop.set()
+        self.source.close()
+        self._bump_generation()
+        self.llm.cancel()
+        self.workers.stop(timeout)
+        self._speaker_events.put(None)
+        for thread in self._threads:
+            thread.join(timeout)
+        self.speaker.close()
+        for stage in (self.listener, self.llm, self.tts):
+            try:
+                stage.close()
+            except Exception:
+                log.exception("closing %s failed", type(stage).__name__)
+
+    def idle(self) -> bool:
+        """No reply being produced or played, nobody speaking."""
+        return (self._reply_turn is None and self._listening_turn is None
+                and self.workers.idle() and not self.speaker.is_playing)
+
+    # --- inputs from the UI -----------------------------------------------------------------
+
+    def submit_text(self, text: str) -> None:
+        """A typed question: a turn with no speech."""
+        text = text.strip()
+        if not text:
+            return
+        turn = self._new_turn(source="text")
+        now = self.clock.now_ns()
+        turn.timeline.speech_end = now
+        turn.timeline.mark("end_detected", now)
+        turn.timeline.mark("final_transcript", now)
+        self._start_reply(turn, text)
+
+    def press(self) -> None:
+        self.listener.press(self.clock.now_ns())
+
+    def release(self) -> None:
+        self.listener.release(self.clock.now_ns())
+
+    def interrupt(self) -> None:
+        """Stop the reply now (a Stop button)."""
+        turn = self._reply_turn
+        if turn is not None:
+            self._cut_off(turn, onset_ns=self.clock.now_ns())
+
+    # --- listener thread --------------------------------------------------------------------
+
+    def _listen_loop(self) -> None:
+        while not self._stop.is_set():
+            frame = self.source.read(timeout=0.05)
+            if frame is None:
+                if self.source.finished:
+                    self.source_finished.set()
+                    self._emit(SourceFinished(t_ns=self.clock.now_ns()))
+                    return
+                continue
+            if self.echo_filter is not None:
+                frame = self.echo_filter(frame)
+            if self._deaf(frame.t_ns):
+                continue
+            try:
+                for event in self.listener.process(frame):
+                    self._on_listener_event(event)
+                self._check_barge_in(frame)
+                self._check_speculative(frame)
+            except Exception:
+                log.exception("listening failed on a frame; dropping the utterance")
+                self.listener.cancel()
+                self._listening_turn = None
+
+    def _deaf(self, t_ns: int) -> bool:
+        """Half-duplex: the microphone is ignored while speaking and for a short tail after."""
+        if not self.settings.conversation.half_duplex:
+            return False
+        if self.speaker.is_playing or self._reply_turn is not None:
+            self._half_duplex_until_ns = (self.clock.now_ns() +
+                                          self.settings.conversation.half_duplex_tail_ms * NS_PER_MS)
+            return True
+        return t_ns < self._half_duplex_until_ns
+
+    def _on_listener_event(self, event: Event) -> None:
+        if isinstance(event, SpeechStarted):
+            turn = self._new_turn(source="voice")
+            turn.t_onset_ns = event.t_onset_ns
+            self._listening_turn = turn
+            self._emit_for(turn, event)
+            if self._reply_turn is None:
+                self._emit(StatusChanged(t_ns=event.t_ns, state="hearing"))
+            return
+        turn = self._listening_turn
+        if turn is None:
+            return
+        if isinstance(event, PartialTranscript):
+            self._emit_for(turn, event)
+        elif isinstance(event, SpeechEnded):
+            turn.timeline.speech_end = event.t_true_end_ns
+            turn.timeline.mark("end_detected", event.t_ns)
+            if event.reason == "ptt":
+                turn.source = "ptt"
+            self._emit_for(turn, event)
+        elif isinstance(event, FinalTranscript):
+            self._listening_turn = None
+            turn.timeline.mark("final_transcript", event.t_ns)
+            self._emit_for(turn, event)
+            self._on_final(turn, event.text)
+
+    def _on_final(self, turn: Turn, text: str) -> None:
+        text = text.strip()
+        if turn.speculative_text is not None and self._reply_turn is turn:
+            if _same_words(turn.speculative_text, text):
+                turn.user_text = text
+                self.workers.release_held(turn)
+                return
+            self._discard_speculative(turn)
+        if not text:
+            self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="listening"))
+            return
+        self._start_reply(turn, text)
+
+    # --- replies ---------------------------------------------------------------------------
+
+    def _new_turn(self, source: str) -> Turn:
+        self._turn_counter += 1
+        turn = Turn(turn_id=self._turn_counter, source=source)
+        self._turns[turn.turn_id] = turn
+        return turn
+
+    def _start_reply(self, turn: Turn, text: str, speculative: bool = False) -> None:
+        previous = self._reply_turn
+        if previous is not None and previous is not turn:
+            self._cut_off(previous, onset_ns=turn.t_onset_ns or self.clock.now_ns())
+            turn.barge_in = True
+        turn.generation = self._bump_generation()
+        turn.user_text = text
+        turn.committed = not speculative
+        turn.speculative_text = text if speculative else None
+        self._reply_turn = turn
+        messages = self.history.messages_for(text)
+        self.workers.submit(ReplyRequest(turn=turn, generation=turn.generation,
+                                         messages=messages))
+        self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="thinking",
+                                 turn_id=turn.turn_id, generation=turn.generation))
+
+    def _check_speculative(self, frame) -> None:
+        """Start the LLM on the partial transcript after a short silence; the reply is held
+        back until the turn really ends, and thrown away if the user goes on talking."""
+        conv = self.settings.conversation
+        turn = self._listening_turn
+        if not conv.speculative_start or self.sequential or turn is None:
+            return
+        silence_ms = self.listener.silence_ms()
+        if turn.speculative_text is not None:
+            if silence_ms == 0 and self._reply_turn is turn:  # the user went on talking
+                self._discard_speculative(turn)
+            return
+        if silence_ms >= conv.speculative_silence_ms and self._reply_turn is None:
+            partial = self.listener.current_text().strip()
+            if partial:
+                self._start_reply(turn, partial, speculative=True)
+
+    def _discard_speculative(self, turn: Turn) -> None:
+        self._bump_generation()
+        self.llm.cancel()
+        self.workers.drop_held(turn)
+        turn.speculative_text = None
+        for key in ("first_token", "first_chunk", "first_audio"):
+            turn.timeline.marks.pop(key, None)
+        with turn.lock:
+            turn.chunks.clear()
+        if self._reply_turn is turn:
+            self._reply_turn = None
+
+    # --- barge-in -------------------------------------------------------------------------
+
+    def _check_barge_in(self, frame) -> None:
+        conv = self.settings.conversation
+        reply = self._reply_turn
+        listening = self._listening_turn
+        if (not conv.barge_in or reply is None or listening is None or listening is reply
+                or not reply.committed or self.settings.conversation.half_duplex):
+            return
+        voiced_ms = self.listener.voiced_ms()
+        if voiced_ms >= conv.barge_in_min_speech_ms:
+            self._cut_off(reply, onset_ns=listening.t_onset_ns or frame.t_ns)
+            listening.barge_in = True
+
+    def _cut_off(self, turn: Turn, onset_ns: int) -> None:
+        """Silence first, then cancel; the turn is finished with what was actually played."""
+        t_silent = self.speaker.flush()
+        self._bump_generation()
+        self.llm.cancel()
+        self.tts.cancel()
+        if self._reply_turn is turn:
+            self._reply_turn = None
+        played = "first_played" in turn.timeline.marks
+        if played:
+            event = BargeIn(turn_id=turn.turn_id, generation=turn.generation,
+                            t_ns=self.clock.now_ns(), t_onset_ns=onset_ns, t_silent_ns=t_silent)
+            self.barge_ins.append(event)
+            self._emit(event)
+        self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="interrupted",
+                                 turn_id=turn.turn_id))
+        self._finish_turn(turn, interrupted=True, t_silent_ns=t_silent)
+
+    # --- supervisor thread: speaker reports -> finished turns --------------------------------
+
+    def _supervise(self) -> None:
+        while True:
+            event = self._speaker_events.get()
+            if event is None:
+                return
+            try:
+                self._on_speaker_event(event)
+            except Exception:
+                log.exception("handling %s failed", type(event).__name__)
+
+    def _on_speaker_event(self, event: Event) -> None:
+        turn = self._turns.get(event.turn_id)
+        if turn is None or not self.is_current(event.generation) and not isinstance(
+                event, PlaybackFinished):
+            return
+        if isinstance(event, PlaybackStarted):
+            turn.timeline.mark("first_played", event.t_ns)
+            self._emit(event)
+            self._emit(StatusChanged(t_ns=event.t_ns, state="speaking", turn_id=turn.turn_id))
+        elif isinstance(event, ChunkPlaybackStarted):
+            with turn.lock:
+                info = turn.chunks.get(event.chunk_index)
+                if info is not None and info.t_play_ns is None:
+                    info.t_play_ns = event.t_ns
+            self._emit(event)
+        elif isinstance(event, PlaybackFinished) and not event.flushed:
+            if self.is_current(event.generation) and not turn.finished:
+                self._reply_turn = None if self._reply_turn is turn else self._reply_turn
+                self._finish_turn(turn, interrupted=False)
+                self._emit(StatusChanged(t_ns=event.t_ns, state="listening"))
+
+    def _finish_turn(self, turn: Turn, interrupted: bool, t_silent_ns: int | None = None):
+        with turn.lock:
+            if turn.finished:
+                return
+            turn.finished = True
+            turn.interrupted = interrupted
+        record = turn.record(t0_ns=0, t_silent_ns=t_silent_ns)
+        self.history.add_exchange(turn.user_text, record["reply_text"], interrupted)
+        self.v2v.add(record["v2v_ms"])
+        turn_record = {**record, "_turn": turn, "_t_silent_ns": t_silent_ns}
+        self.records.append(turn_record)
+        if self.conversation_log is not None:
+            try:
+                self.conversation_log.append({k: v for k, v in record.items()})
+            except OSError as exc:
+                self._emit(Notice(t_ns=self.clock.now_ns(), level="warning",
+                                  message=f"Could not write the conversation log: {exc}."))
+        self._emit(TurnCompleted(turn_id=turn.turn_id, generation=turn.generation,
+                                 t_ns=self.clock.now_ns(), user_text=turn.user_text,
+                                 reply_text=record["reply_text"], interrupted=interrupted,
+                                 metrics=record))
+
+    # --- events out -----------------------------------------------------------------------
+
+    def _emit_for(self, turn: Turn, event: Event) -> None:
+        from dataclasses import replace
+
+        self._emit(replace(event, turn_id=turn.turn_id, generation=self._generation))
+
+    def _emit(self, event: Event) -> None:
+        try:
+            self.on_event(event)
+        except Exception:
+            log.exception("event handler failed on %s", type(event).__name__)

@@ -1,0 +1,94 @@
+"""Bookkeeping of one conversation turn: its timeline, the reply as produced and as played.
+
+The pipeline's threads report into a `Turn`; when the reply finishes playing (or is cut off)
+the turn becomes one record for the metrics JSON and the conversation log.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from assistant.clock import ms
+from assistant.metrics import TurnTimeline
+
+
+@dataclass
+class ChunkAudio:
+    """One text chunk and how much audio it became."""
+
+    index: int
+    text: str
+    n_samples: int = 0
+    sample_rate: int = 22050
+    t_play_ns: int | None = None  # when its first sample went out
+
+    @property
+    def duration_ns(self) -> int:
+        return self.n_samples * 1_000_000_000 // max(self.sample_rate, 1)
+
+
+@dataclass
+class Turn:
+    turn_id: int
+    generation: int = 0
+    user_text: str = ""
+    source: str = "voice"  # "voice", "ptt" or "text"
+    barge_in: bool = False  # this turn's speech interrupted the previous reply
+    speculative_text: str | None = None  # the partial the LLM started on, before the final
+    committed: bool = True  # False while a speculative reply may still be thrown away
+    reply_text: str = ""  # everything the LLM produced
+    chunks: dict[int, ChunkAudio] = field(default_factory=dict)
+    interrupted: bool = False
+    finished: bool = False
+    t_onset_ns: int | None = None
+    timeline: TurnTimeline = None  # type: ignore[assignment]
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self):
+        if self.timeline is None:
+            self.timeline = TurnTimeline(turn_id=self.turn_id)
+
+    def played_text(self, t_silent_ns: int | None = None) -> str:
+        """The reply as the user heard it: chunks that finished playing, and of the chunk that
+        was cut off, the share of its words that matches the share of its audio played."""
+        parts = []
+        for chunk in sorted(self.chunks.values(), key=lambda c: c.index):
+            if chunk.t_play_ns is None:
+                break
+            if t_silent_ns is None or chunk.duration_ns == 0:
+                parts.append(chunk.text)
+                continue
+            played_ns = t_silent_ns - chunk.t_play_ns
+            if played_ns >= chunk.duration_ns:
+                parts.append(chunk.text)
+                continue
+            words = chunk.text.split()
+            keep = int(len(words) * max(played_ns, 0) / chunk.duration_ns)
+            if keep:
+                parts.append(" ".join(words[:keep]))
+            break
+        return " ".join(parts).strip()
+
+    def record(self, t0_ns: int = 0, t_silent_ns: int | None = None) -> dict:
+        """The turn as written to the metrics JSON and the conversation log; times on the
+        timeline that starts at `t0_ns` (the start of a replayed input file)."""
+        timeline = self.timeline
+
+        def rel(t):
+            return None if t is None else round(ms(t - t0_ns), 1)
+
+        return {
+            "turn_id": self.turn_id,
+            "source": self.source,
+            "user_text": self.user_text,
+            "reply_text": self.played_text(t_silent_ns if self.interrupted else None),
+            "full_reply_text": self.reply_text,
+            "interrupted": self.interrupted,
+            "barge_in": self.barge_in,
+            "t_speech_start_ms": rel(self.t_onset_ns),
+            "t_speech_end_ms": rel(timeline.speech_end),
+            "t_first_audio_ms": rel(timeline.marks.get("first_played")),
+            "v2v_ms": timeline.v2v_ms(),
+            "stages_ms": timeline.stages_ms(),
+        }
