@@ -1,0 +1,213 @@
+"""What a usable model of each kind looks like on disk, and how to hash one.
+
+Every check raises `ModelError` with one sentence naming the missing piece, so the same code
+serves `models add`, `resolve()` and the last check before an install is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from assistant.errors import ModelError
+
+KINDS = ("stt-vosk", "stt-whisper", "llm-gguf", "tts-piper")
+
+# How a kind is named in messages ("LLM model 'x' is not installed").
+KIND_LABELS = {
+    "stt-vosk": "Vosk speech",
+    "stt-whisper": "Whisper speech",
+    "llm-gguf": "LLM",
+    "tts-piper": "Piper voice",
+}
+
+GGUF_MAGIC = b"GGUF"
+_CHUNK = 1 << 20
+
+
+def kind_label(kind: str) -> str:
+    return KIND_LABELS.get(kind, kind)
+
+
+# --- checks per kind --------------------------------------------------------------------------
+
+
+def check_gguf(path: Path) -> Path:
+    if not path.is_file():
+        raise ModelError(f"{path} is not a file; an LLM model is a single .gguf file.")
+    try:
+        with open(path, "rb") as fh:
+            magic = fh.read(4)
+    except OSError as exc:
+        raise ModelError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+    if magic != GGUF_MAGIC:
+        raise ModelError(
+            f"{path} is not a GGUF model (it does not start with the GGUF magic bytes); "
+            "download a .gguf file made for llama.cpp."
+        )
+    return path
+
+
+def check_vosk(path: Path) -> Path:
+    if not path.is_dir():
+        raise ModelError(f"{path} is not a folder; a Vosk model is a folder with am/, conf/ and graph/.")
+    missing = []
+    if not (path / "am" / "final.mdl").is_file():
+        missing.append("am/final.mdl")
+    if not (path / "conf").is_dir():
+        missing.append("conf/")
+    graph = path / "graph"
+    if not ((graph / "HCLG.fst").is_file() or ((graph / "HCLr.fst").is_file() and (graph / "Gr.fst").is_file())):
+        missing.append("graph/HCLG.fst (or graph/HCLr.fst with graph/Gr.fst)")
+    if missing:
+        raise ModelError(
+            f"{path} is not a complete Vosk model: missing {', '.join(missing)}; "
+            "unpack the whole model folder from alphacephei.com/vosk/models."
+        )
+    return path
+
+
+def check_whisper(path: Path) -> Path:
+    if not path.is_dir():
+        raise ModelError(
+            f"{path} is not a folder; a Whisper model is a CTranslate2 folder with config.json and model.bin."
+        )
+    missing = [name for name in ("config.json", "model.bin") if not (path / name).is_file()]
+    if missing:
+        raise ModelError(
+            f"{path} is not a faster-whisper (CTranslate2) model: missing {', '.join(missing)}."
+        )
+    return path
+
+
+def piper_voice_file(path: Path) -> Path:
+    """The .onnx file of a Piper voice given as the file itself or the folder holding it."""
+    if path.is_dir():
+        voices = sorted(p for p in path.glob("*.onnx") if p.is_file())
+        if len(voices) != 1:
+            found = "no" if not voices else f"{len(voices)}"
+            raise ModelError(
+                f"{path} holds {found} .onnx voices; a Piper voice folder holds exactly one "
+                ".onnx file with its .onnx.json beside it."
+            )
+        path = voices[0]
+    if not path.is_file() or path.suffix != ".onnx":
+        raise ModelError(f"{path} is not a Piper voice; expected a .onnx file with its .onnx.json.")
+    config = path.with_name(path.name + ".json")
+    if not config.is_file():
+        raise ModelError(f"Piper voice {path} has no {config.name} beside it; download both files.")
+    return path
+
+
+CHECKS = {
+    "llm-gguf": check_gguf,
+    "stt-vosk": check_vosk,
+    "stt-whisper": check_whisper,
+    "tts-piper": piper_voice_file,
+}
+
+
+def check(kind: str, path: Path) -> Path:
+    """Validate `path` as a model of `kind`; return the path an engine loads."""
+    if kind not in CHECKS:
+        raise ModelError(f"Unknown model kind {kind!r}; known kinds: {', '.join(KINDS)}.")
+    return CHECKS[kind](Path(path))
+
+
+def model_entry(kind: str, folder: Path) -> Path:
+    """The path an engine loads inside an installed model folder."""
+    if kind == "llm-gguf":
+        ggufs = sorted(p for p in folder.rglob("*.gguf") if p.is_file())
+        if len(ggufs) != 1:
+            raise ModelError(f"{folder} should hold exactly one .gguf file, found {len(ggufs)}.")
+        return check_gguf(ggufs[0])
+    return check(kind, folder)
+
+
+def detect_kind(path: Path) -> str:
+    """Which kind of model `path` is; ModelError with what was expected if none fits."""
+    path = Path(path)
+    if path.is_dir():
+        if (path / "am").exists() or (path / "graph").exists():
+            check_vosk(path)
+            return "stt-vosk"
+        if (path / "model.bin").exists() or (path / "config.json").exists():
+            check_whisper(path)
+            return "stt-whisper"
+        if any(path.glob("*.onnx")):
+            piper_voice_file(path)
+            return "tts-piper"
+    elif path.is_file():
+        if path.suffix.lower() == ".gguf":
+            check_gguf(path)
+            return "llm-gguf"
+        if path.suffix == ".onnx":
+            piper_voice_file(path)
+            return "tts-piper"
+        try:
+            with open(path, "rb") as fh:
+                if fh.read(4) == GGUF_MAGIC:
+                    return "llm-gguf"
+        except OSError:
+            pass
+    elif not path.exists():
+        raise ModelError(f"{path} does not exist.")
+    raise ModelError(
+        f"{path} is not a model this app can use; add a Vosk model folder (am/, conf/, graph/), "
+        "a faster-whisper folder (config.json, model.bin), a Piper .onnx voice or a .gguf file."
+    )
+
+
+def guess_language(kind: str, name: str) -> str:
+    """A best guess from the usual file names; "" when the name says nothing."""
+    name = name.lower() if kind != "tts-piper" else name
+    if kind == "stt-vosk":
+        match = re.match(r"vosk-model-(?:small-)?([a-z]{2,3})(?:[-_.]|$)", name)
+        return match.group(1) if match else ""
+    if kind == "tts-piper":
+        match = re.match(r"([a-z]{2,3})_[A-Z]{2}-", name)
+        return match.group(1) if match else ""
+    if kind == "stt-whisper":
+        return "en" if re.search(r"[.-]en(?:$|[-_.])", name) else ""
+    return ""
+
+
+# --- sizes and hashes -------------------------------------------------------------------------
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def tree_files(folder: Path) -> list[tuple[str, Path]]:
+    """Regular files under `folder` as (relative POSIX path, path), sorted by relative path."""
+    found = []
+    for root, _dirs, names in os.walk(folder):
+        for name in names:
+            path = Path(root) / name
+            if path.is_file() and not path.is_symlink():
+                found.append((path.relative_to(folder).as_posix(), path))
+    return sorted(found)
+
+
+def tree_sha256(folder: Path) -> str:
+    """Hash of a folder model: sha256 of the manifest `<file sha256>  <relative path>\\n` for every
+    file, sorted by path (the output of `sha256sum` run in the folder over the sorted file list)."""
+    manifest = "".join(f"{file_sha256(path)}  {rel}\n" for rel, path in tree_files(folder))
+    return hashlib.sha256(manifest.encode("utf-8")).hexdigest()
+
+
+def model_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for _rel, p in tree_files(path))
+
+
+def model_sha256(path: Path) -> str:
+    return file_sha256(path) if path.is_file() else tree_sha256(path)
