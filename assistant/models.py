@@ -315,9 +315,9 @@ class ModelManager:
             return model_dir, verification
         try:
             if entry.format == "zip":
-                unpack_zip(part, model_dir, entry.member, self.limits, cancelled)
+                unpack_zip(part, model_dir, entry.member, self.limits, cancelled, label=name)
             else:
-                unpack_tar(part, model_dir, entry.member, self.limits, cancelled)
+                unpack_tar(part, model_dir, entry.member, self.limits, cancelled, label=name)
         except DownloadCancelled:
             raise
         except DownloadError:

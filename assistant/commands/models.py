@@ -78,6 +78,7 @@ class ProgressBar:
             self.bar = tqdm(
                 total=total, initial=done, desc=self.label, unit="B", unit_scale=True,
                 unit_divisor=1024, file=sys.stderr, dynamic_ncols=True, leave=False,
+                disable=None,  # no bar when stderr is not a terminal (logs, CI)
             )
             self.last = done
         self.bar.update(done - self.last)

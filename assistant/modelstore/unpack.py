@@ -39,7 +39,7 @@ class Limits:
         self.max_entries = max_entries
 
 
-def safe_relative(name: str, archive: Path) -> PurePosixPath:
+def safe_relative(name: str, label: str) -> PurePosixPath:
     """The entry name as a relative path, or DownloadError when it could escape the target."""
     clean = name.replace("\\", "/")
     parts = [p for p in clean.split("/") if p not in ("", ".")]
@@ -50,7 +50,7 @@ def safe_relative(name: str, archive: Path) -> PurePosixPath:
         or (parts and len(parts[0]) >= 2 and parts[0][1] == ":")
     ):
         raise DownloadError(
-            f"Archive {archive.name} has an unsafe entry {name!r} (it points outside its folder); "
+            f"Archive {label} has an unsafe entry {name!r} (it points outside its folder); "
             "it was not unpacked."
         )
     return PurePosixPath(*parts) if parts else PurePosixPath(".")
@@ -69,8 +69,8 @@ def _under_member(rel: PurePosixPath, member: str | None) -> PurePosixPath | Non
 
 
 class _Budget:
-    def __init__(self, archive: Path, limits: Limits):
-        self.archive = archive
+    def __init__(self, archive: Path, label: str, limits: Limits):
+        self.name = label
         self.limits = limits
         self.packed = max(archive.stat().st_size, 1)
         self.written = 0
@@ -78,7 +78,7 @@ class _Budget:
 
     def refuse(self, why: str) -> DownloadError:
         return DownloadError(
-            f"Archive {self.archive.name} {why}; it looks like a zip bomb and was not unpacked."
+            f"Archive {self.name} {why}; it looks like a zip bomb and was not unpacked."
         )
 
     def check_total(self, total: int) -> None:
@@ -109,28 +109,29 @@ def _write(src: IO[bytes], target: Path, budget: _Budget, cancelled: Callable[[]
                 raise DownloadCancelled()
 
 
-def _zip_members(zf: zipfile.ZipFile, archive: Path) -> Iterator[tuple[zipfile.ZipInfo, PurePosixPath]]:
+def _zip_members(zf: zipfile.ZipFile, label: str) -> Iterator[tuple[zipfile.ZipInfo, PurePosixPath]]:
     for info in zf.infolist():
         mode = info.external_attr >> 16
         if stat.S_ISLNK(mode):
             raise DownloadError(
-                f"Archive {archive.name} contains a symbolic link {info.filename!r}; it was not unpacked."
+                f"Archive {label} contains a symbolic link {info.filename!r}; it was not unpacked."
             )
-        yield info, safe_relative(info.filename, archive)
+        yield info, safe_relative(info.filename, label)
 
 
 def unpack_zip(
     archive: Path, dest: Path, member: str | None = None, limits: Limits | None = None,
-    cancelled: Callable[[], bool] = lambda: False,
+    cancelled: Callable[[], bool] = lambda: False, label: str | None = None,
 ) -> int:
     """Unpack the zip (or wheel) `archive` into `dest`; only `member` when given. Returns the
-    number of files written."""
+    number of files written. `label` names the archive in messages."""
     limits = limits or Limits()
-    budget = _Budget(archive, limits)
+    label = label or archive.name
+    budget = _Budget(archive, label, limits)
     try:
         with zipfile.ZipFile(archive) as zf:
             chosen = []
-            for info, rel in _zip_members(zf, archive):
+            for info, rel in _zip_members(zf, label):
                 budget.count_entry()
                 target_rel = _under_member(rel, member)
                 if target_rel is not None:
@@ -138,7 +139,7 @@ def unpack_zip(
             budget.check_total(sum(info.file_size for info, _ in chosen))
             files = 0
             for info, target_rel in chosen:
-                target = _inside(dest, target_rel, archive)
+                target = _inside(dest, target_rel, label)
                 if info.is_dir():
                     target.mkdir(parents=True, exist_ok=True)
                     continue
@@ -146,36 +147,37 @@ def unpack_zip(
                     _write(src, target, budget, cancelled)
                 files += 1
     except zipfile.BadZipFile as exc:
-        raise DownloadError(f"Archive {archive.name} is not a valid zip file ({exc}).") from None
-    _require_files(files, archive, member)
+        raise DownloadError(f"Archive {label} is not a valid zip file ({exc}).") from None
+    _require_files(files, label, member)
     return files
 
 
 def unpack_tar(
     archive: Path, dest: Path, member: str | None = None, limits: Limits | None = None,
-    cancelled: Callable[[], bool] = lambda: False,
+    cancelled: Callable[[], bool] = lambda: False, label: str | None = None,
 ) -> int:
     """Unpack the tar (optionally compressed) `archive` into `dest`; only `member` when given."""
     limits = limits or Limits()
-    budget = _Budget(archive, limits)
+    label = label or archive.name
+    budget = _Budget(archive, label, limits)
     files = 0
     try:
         with tarfile.open(archive, "r:*") as tf:
             for info in tf:
                 budget.count_entry()
-                rel = safe_relative(info.name, archive)
+                rel = safe_relative(info.name, label)
                 if info.issym() or info.islnk():
                     raise DownloadError(
-                        f"Archive {archive.name} contains a link {info.name!r}; it was not unpacked."
+                        f"Archive {label} contains a link {info.name!r}; it was not unpacked."
                     )
                 if not (info.isdir() or info.isreg()):
                     raise DownloadError(
-                        f"Archive {archive.name} contains a special file {info.name!r}; it was not unpacked."
+                        f"Archive {label} contains a special file {info.name!r}; it was not unpacked."
                     )
                 target_rel = _under_member(rel, member)
                 if target_rel is None:
                     continue
-                target = _inside(dest, target_rel, archive)
+                target = _inside(dest, target_rel, label)
                 if info.isdir():
                     target.mkdir(parents=True, exist_ok=True)
                     continue
@@ -187,24 +189,24 @@ def unpack_tar(
                     _write(src, target, budget, cancelled)
                 files += 1
     except (tarfile.TarError, EOFError) as exc:
-        raise DownloadError(f"Archive {archive.name} is not a valid tar.gz file ({exc}).") from None
-    _require_files(files, archive, member)
+        raise DownloadError(f"Archive {label} is not a valid tar.gz file ({exc}).") from None
+    _require_files(files, label, member)
     return files
 
 
-def _inside(dest: Path, rel: PurePosixPath, archive: Path) -> Path:
+def _inside(dest: Path, rel: PurePosixPath, label: str) -> Path:
     target = dest.joinpath(*rel.parts) if rel.parts else dest
     real_dest = os.path.realpath(dest)
     if os.path.commonpath([real_dest, os.path.realpath(target)]) != real_dest:
-        raise DownloadError(f"Archive {archive.name} has an entry that leaves its folder; it was not unpacked.")
+        raise DownloadError(f"Archive {label} has an entry that leaves its folder; it was not unpacked.")
     return target
 
 
-def _require_files(files: int, archive: Path, member: str | None) -> None:
+def _require_files(files: int, label: str, member: str | None) -> None:
     if files == 0:
         what = f"nothing under {member!r}" if member else "no files"
         raise DownloadError(
-            f"Archive {archive.name} holds {what}; the catalog entry is out of date."
+            f"Archive {label} holds {what}; the catalog entry is out of date."
         )
 
 

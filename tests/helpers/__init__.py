@@ -1,0 +1,1 @@
+"""Shared test helpers (a local HTTP file server, archive and model builders)."""
