@@ -1,0 +1,244 @@
+"""Open-mic endpointing: when does a turn start, when has it ended.
+
+webrtcvad classifies each frame. On its own it also calls steady noise and music "speech", so
+by default a second opinion gates it: the Silero VAD network that faster-whisper ships
+(`SileroGate`, ~0.2 ms of CPU per 32 ms). A frame counts as voiced only when both agree; the
+gate uses hysteresis and a short hang-over so it does not cut the soft ends of words.
+
+States: QUIET -> STARTING (voiced, not yet start_speech_ms of it) -> SPEAKING -> STOPPING
+(silence, not yet end_silence_ms of it) -> QUIET. All times are frame capture times, so the
+endpointer needs no clock and gives the same answer in real time and in a fast replay.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from assistant.clock import NS_PER_MS
+from assistant.config import VadSettings
+from assistant.events import AudioFrame, Event, SpeechEnded, SpeechStarted
+
+START_GAP_MS = 60  # unvoiced frames tolerated inside an onset before it is abandoned
+ONSET_BACKTRACK_MS = 200  # the gate lags webrtcvad; the onset may move back this far
+GATE_ON, GATE_OFF, GATE_HANGOVER_MS = 0.5, 0.35, 160
+
+
+class VadState(enum.Enum):
+    QUIET = "quiet"
+    STARTING = "starting"
+    SPEAKING = "speaking"
+    STOPPING = "stopping"
+
+
+class FrameRing:
+    """The most recent frames, kept for `keep_ms()` milliseconds (read live)."""
+
+    def __init__(self, keep_ms: Callable[[], int]):
+        self._keep_ms = keep_ms
+        self._frames: collections.deque[AudioFrame] = collections.deque()
+
+    def push(self, frame: AudioFrame) -> None:
+        self._frames.append(frame)
+        horizon = frame.t_end_ns - self._keep_ms() * NS_PER_MS
+        while self._frames and self._frames[0].t_end_ns <= horizon:
+            self._frames.popleft()
+
+    def since(self, t_ns: int) -> list[AudioFrame]:
+        """Frames that end after `t_ns`, oldest first."""
+        return [f for f in self._frames if f.t_end_ns > t_ns]
+
+    def clear(self) -> None:
+        self._frames.clear()
+
+
+class SileroGate:
+    """Speech probability from the Silero VAD model bundled with faster-whisper."""
+
+    CHUNK, CONTEXT = 512, 64
+
+    def __init__(self, model_path: str | Path | None = None):
+        self.model_path = model_path
+        self._session = None
+        self._buffer = np.zeros(0, np.float32)
+        self.probability = 0.0
+
+    @staticmethod
+    def available() -> bool:
+        try:
+            import onnxruntime  # noqa: F401
+            from faster_whisper.utils import get_assets_path
+        except ImportError:
+            return False
+        return (Path(get_assets_path()) / "silero_vad_v6.onnx").is_file()
+
+    def start(self) -> None:
+        import onnxruntime
+        from faster_whisper.utils import get_assets_path
+
+        path = self.model_path or Path(get_assets_path()) / "silero_vad_v6.onnx"
+        options = onnxruntime.SessionOptions()
+        options.inter_op_num_threads = options.intra_op_num_threads = 1
+        options.log_severity_level = 4
+        self._session = onnxruntime.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"])
+        self.reset()
+
+    def reset(self) -> None:
+        self._h = np.zeros((1, 1, 128), np.float32)
+        self._c = np.zeros((1, 1, 128), np.float32)
+        self._context = np.zeros((1, self.CONTEXT), np.float32)
+        self._buffer = np.zeros(0, np.float32)
+        self.probability = 0.0
+
+    def push(self, samples: np.ndarray) -> float:
+        """Feed int16 samples; returns the probability of the latest complete 32 ms chunk."""
+        self._buffer = np.concatenate([self._buffer, samples.astype(np.float32) / 32768.0])
+        while len(self._buffer) >= self.CHUNK:
+            chunk = self._buffer[None, : self.CHUNK]
+            self._buffer = self._buffer[self.CHUNK:]
+            out, self._h, self._c = self._session.run(
+                None, {"input": np.concatenate([self._context, chunk], axis=1),
+                       "h": self._h, "c": self._c})
+            self._context = chunk[:, -self.CONTEXT:]
+            self.probability = float(np.asarray(out).ravel()[0])
+        return self.probability
+
+
+class Endpointer:
+    """Frames in, `SpeechStarted` / `SpeechEnded` out, with a pre-roll of recent audio.
+
+    `settings` is read on every frame, so changes (end_silence_ms, aggressiveness...) apply to
+    a running endpointer. `gate` is "auto" (Silero when available), None (webrtcvad alone) or
+    an object with `start()`, `reset()` and `push(samples) -> probability`.
+    """
+
+    def __init__(self, settings: VadSettings | None = None, *, gate="auto"):
+        self.settings = settings or VadSettings()
+        self._gate_spec = gate
+        self.gate = None
+        self._vad = None
+        self._mode = -1
+        self._last_end_ns = 0
+        self.ring = FrameRing(lambda: self.settings.preroll_ms + self.settings.start_speech_ms
+                              + ONSET_BACKTRACK_MS + 1000)
+        self.reset()
+
+    def start(self) -> None:
+        import webrtcvad
+
+        self._vad = webrtcvad.Vad(self.settings.aggressiveness)
+        self._mode = self.settings.aggressiveness
+        if self._gate_spec == "auto":
+            self.gate = SileroGate() if SileroGate.available() else None
+        else:
+            self.gate = self._gate_spec
+        if self.gate is not None:
+            self.gate.start()
+
+    def reset(self) -> None:
+        """Back to QUIET, forgetting any onset in progress (the pre-roll is kept)."""
+        self.state = VadState.QUIET
+        self.onset_ns = 0
+        self.last_voiced_end_ns = 0
+        self.voiced_ms = 0.0  # voiced time since the onset (for a minimum barge-in length)
+        self._gap_ms = 0
+        self._raw_run_start = None  # first frame of the current webrtcvad-only voiced run
+        self._gate_high_until = 0
+
+    def restart(self) -> None:
+        """For a new input stream: reset, and forget the pre-roll and the gate's state."""
+        self.reset()
+        self.ring.clear()
+        if self.gate is not None:
+            self.gate.reset()
+
+    @property
+    def end_silence_ms(self) -> int:
+        return self.settings.end_silence_ms
+
+    @end_silence_ms.setter
+    def end_silence_ms(self, value: int) -> None:
+        self.settings.end_silence_ms = int(value)
+
+    def silence_ms(self, now_ns: int | None = None) -> float:
+        """How long the silence has lasted while STOPPING (0 in any other state). `now_ns`
+        defaults to the end of the last frame processed."""
+        if self.state is not VadState.STOPPING:
+            return 0.0
+        now = self._last_end_ns if now_ns is None else now_ns
+        return max(0, now - self.last_voiced_end_ns) / NS_PER_MS
+
+    def preroll(self) -> list[AudioFrame]:
+        """The frames from `preroll_ms` before the onset up to the latest frame."""
+        return self.ring.since(self.onset_ns - self.settings.preroll_ms * NS_PER_MS)
+
+    def is_voiced(self, frame: AudioFrame) -> bool:
+        if self._vad is None:
+            self.start()
+        if self._mode != self.settings.aggressiveness:
+            self._vad.set_mode(self.settings.aggressiveness)
+            self._mode = self.settings.aggressiveness
+        raw = self._vad.is_speech(frame.samples.tobytes(), frame.sample_rate)
+        if raw:
+            if self._raw_run_start is None:
+                self._raw_run_start = frame.t_ns
+        else:
+            self._raw_run_start = None
+        if self.gate is None:
+            return raw
+        probability = self.gate.push(frame.samples)
+        in_speech = self.state in (VadState.SPEAKING, VadState.STOPPING)
+        if probability >= (GATE_OFF if in_speech else GATE_ON):
+            self._gate_high_until = frame.t_end_ns + GATE_HANGOVER_MS * NS_PER_MS
+        gate_open = probability >= GATE_ON or (in_speech and frame.t_end_ns <= self._gate_high_until)
+        return raw and gate_open
+
+    def process(self, frame: AudioFrame) -> list[Event]:
+        self.ring.push(frame)
+        self._last_end_ns = frame.t_end_ns
+        voiced = self.is_voiced(frame)
+        frame_ms = frame.duration_ns / NS_PER_MS
+        s = self.settings
+        if self.state is VadState.QUIET:
+            if voiced:
+                self.state = VadState.STARTING
+                raw_start = self._raw_run_start if self._raw_run_start is not None else frame.t_ns
+                self.onset_ns = max(raw_start, frame.t_ns - ONSET_BACKTRACK_MS * NS_PER_MS)
+                self.voiced_ms, self._gap_ms = frame_ms, 0
+                self.last_voiced_end_ns = frame.t_end_ns
+                return self._maybe_started(frame)
+        elif self.state is VadState.STARTING:
+            if voiced:
+                self.voiced_ms += frame_ms
+                self._gap_ms = 0
+                self.last_voiced_end_ns = frame.t_end_ns
+                return self._maybe_started(frame)
+            self._gap_ms += frame_ms
+            if self._gap_ms > START_GAP_MS:
+                self.reset()
+        elif voiced:  # SPEAKING or STOPPING
+            self.voiced_ms += frame_ms
+            self.state = VadState.SPEAKING
+            self.last_voiced_end_ns = frame.t_end_ns
+        else:
+            self.state = VadState.STOPPING
+            if frame.t_end_ns - self.last_voiced_end_ns >= s.end_silence_ms * NS_PER_MS:
+                ended = SpeechEnded(t_ns=frame.t_end_ns, t_true_end_ns=self.last_voiced_end_ns)
+                self.reset()
+                return [ended]
+        return []
+
+    def _maybe_started(self, frame: AudioFrame) -> list[Event]:
+        if self.voiced_ms < self.settings.start_speech_ms:
+            return []
+        self.state = VadState.SPEAKING
+        return [SpeechStarted(t_ns=frame.t_end_ns, t_onset_ns=self.onset_ns)]
+
+    def close(self) -> None:
+        self._vad = None
+        self.gate = None
