@@ -51,7 +51,8 @@ def _same_words(a: str, b: str) -> bool:
 class Pipeline:
     def __init__(self, settings: Settings, *, source, listener, llm, make_chunker, tts, speaker,
                  history, clock: Clock = DEFAULT_CLOCK, on_event: Callable[[Event], None] = None,
-                 conversation_log=None, sequential: bool = False, echo_filter=None):
+                 conversation_log=None, sequential: bool = False, echo_filter=None,
+                 wait_for_reply: bool = False):
         self.settings = settings
         self.source = source
         self.listener = listener
@@ -64,6 +65,10 @@ class Pipeline:
         self.conversation_log = conversation_log
         self.sequential = sequential
         self.echo_filter = echo_filter
+        # fast replays: read no more input while a reply is in progress, so that utterances
+        # become turns one after another instead of interrupting each other
+        self.wait_for_reply = wait_for_reply
+        self.t0_ns = 0  # start of the input timeline (a replayed file's first sample)
         self.records: list[dict] = []  # finished turns, in order
         self.barge_ins: list[BargeIn] = []
         self.v2v = RollingStats(window=50)
@@ -100,15 +105,18 @@ class Pipeline:
 
     # --- lifecycle ------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Load every model (slow; call from a worker thread in a UI) and start the threads."""
-        self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="loading"))
-        self.listener.start()
-        self.llm.start()
-        self.tts.start()
+    def start(self, load_models: bool = True) -> None:
+        """Load every model (slow; call from a worker thread in a UI) and start the threads.
+        `load_models=False` when the engines were started already (kept warm by a bench)."""
+        if load_models:
+            self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="loading"))
+            self.listener.start()
+            self.llm.start()
+            self.tts.start()
         self.speaker.on_event = self._speaker_events.put
         self.speaker.start()
         self.source.start()
+        self.t0_ns = getattr(self.source, "t0_ns", None) or self.clock.now_ns()
         self.workers.start()
         for name, target in (("listener", self._listen_loop), ("supervisor", self._supervise)):
             thread = threading.Thread(target=target, name=name, daemon=True)
@@ -116,7 +124,7 @@ class Pipeline:
             self._threads.append(thread)
         self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="listening"))
 
-    def stop(self, timeout: float = 3.0) -> None:
+    def stop(self, timeout: float = 3.0, close_engines: bool = True) -> None:
         """Ordered shutdown: input, then processing, then output."""
         self._stop.set()
         self.source.close()
@@ -127,6 +135,9 @@ class Pipeline:
         for thread in self._threads:
             thread.join(timeout)
         self.speaker.close()
+        if not close_engines:
+            self.listener.cancel()
+            return
         for stage in (self.listener, self.llm, self.tts):
             try:
                 stage.close()
@@ -175,6 +186,9 @@ class Pipeline:
                     self._emit(SourceFinished(t_ns=self.clock.now_ns()))
                     return
                 continue
+            while self.wait_for_reply and not self._stop.is_set() and (
+                    self._reply_turn is not None or not self.workers.idle()):
+                self._stop.wait(0.01)
             if self.echo_filter is not None:
                 frame = self.echo_filter(frame)
             if self._deaf(frame.t_ns):
@@ -362,14 +376,13 @@ class Pipeline:
                 return
             turn.finished = True
             turn.interrupted = interrupted
-        record = turn.record(t0_ns=0, t_silent_ns=t_silent_ns)
+        record = turn.record(t0_ns=self.t0_ns, t_silent_ns=t_silent_ns)
         self.history.add_exchange(turn.user_text, record["reply_text"], interrupted)
         self.v2v.add(record["v2v_ms"])
-        turn_record = {**record, "_turn": turn, "_t_silent_ns": t_silent_ns}
-        self.records.append(turn_record)
+        self.records.append(record)
         if self.conversation_log is not None:
             try:
-                self.conversation_log.append({k: v for k, v in record.items()})
+                self.conversation_log.append(record)
             except OSError as exc:
                 self._emit(Notice(t_ns=self.clock.now_ns(), level="warning",
                                   message=f"Could not write the conversation log: {exc}."))
@@ -377,6 +390,11 @@ class Pipeline:
                                  t_ns=self.clock.now_ns(), user_text=turn.user_text,
                                  reply_text=record["reply_text"], interrupted=interrupted,
                                  metrics=record))
+
+    def relative_record(self, record: dict) -> dict:
+        """A finished turn as written to the metrics JSON (times already on the input's
+        timeline); the full LLM text is kept out, `reply_text` is what was played."""
+        return {k: v for k, v in record.items() if k != "full_reply_text"}
 
     # --- events out -----------------------------------------------------------------------
 

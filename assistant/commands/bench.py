@@ -1,11 +1,37 @@
-"""The `bench` command (being built)."""
+"""`voice-assistant bench FILES... [--json OUT.json] [--plot OUT.png] [--repeat N]`."""
 
-from assistant.errors import UserError
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("files", type=Path, nargs="+", metavar="FILE",
+                        help="dialogs (WAV/FLAC) to replay")
+    parser.add_argument("--json", type=Path, metavar="OUT.json", help="write the full report")
+    parser.add_argument("--plot", type=Path, metavar="OUT.png", help="draw the report")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="replay every file N times in each mode (more turns)")
 
 
-def run(args, settings):
-    raise UserError("The bench command is not available in this build yet.")
+def run(args, settings) -> int:
+    from assistant.audio.sources import check_audio_file
+    from assistant.bench import format_report, run_bench
+
+    for path in args.files:
+        check_audio_file(path)
+    report = run_bench(settings, args.files, repeat=max(args.repeat, 1),
+                       progress=lambda m: print(m, file=sys.stderr))
+    print(format_report(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"turns": report["turns"], "summary": {k: v for k, v in report.items()
+                                                         if k != "turns"}}
+        args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=1))
+    if args.plot:
+        from assistant.benchplot import plot_report
+
+        plot_report(report, args.plot)
+    return 0

@@ -1,0 +1,145 @@
+"""Replay a WAV file as if it were spoken into the microphone, and record what the assistant
+would have played on the same timeline.
+
+The source paces the file in real time on the clock; the recording speaker "plays" in real
+time too and keeps every block with the time it went out, so OUT.wav sample i is what was
+output when IN.wav sample i was captured. V2V can then be read off the two files alone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock, ms
+from assistant.config import Settings
+from assistant.metrics import STAGE_NAMES, summarize
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReplayResult:
+    turns: list[dict]
+    barge_ins: list[dict]  # t_onset_ms, t_silent_ms (input timeline) and latency_ms
+    t0_ns: int
+    in_rate: int
+    in_samples: int
+    out_audio: np.ndarray | None
+    sequential: bool
+    wall_s: float
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def barge_ins_ms(self) -> list[float]:
+        return [b["latency_ms"] for b in self.barge_ins]
+
+    def summary(self) -> dict:
+        return summarize_turns(self.turns, self.barge_ins_ms)
+
+    def to_json(self) -> dict:
+        return {"turns": self.turns, "barge_ins": self.barge_ins, "summary": self.summary()}
+
+
+def summarize_turns(turns: list[dict], barge_ins_ms: list[float]) -> dict:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    times = os.times()
+    return {
+        "turns": len(turns),
+        "interrupted": sum(1 for t in turns if t["interrupted"]),
+        "barge_ins": len(barge_ins_ms),
+        "v2v_ms": summarize(t["v2v_ms"] for t in turns),
+        "stages_ms": {name: summarize((t["stages_ms"] or {}).get(name) for t in turns)
+                      for name in STAGE_NAMES},
+        "barge_in_ms": {**summarize(barge_ins_ms), "values": barge_ins_ms},
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "cpu_time_s": round(times.user + times.system, 2),
+    }
+
+
+def input_info(path: Path) -> tuple[int, int]:
+    info = soundfile.info(str(path))
+    return info.samplerate, info.frames
+
+
+def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: bool = False,
+               echo_gain: float = 0.0, echo_delay_ms: float = 0.0, speed: str = "realtime",
+               clock: Clock = DEFAULT_CLOCK, on_event=None, tail_s: float = 30.0,
+               render_out: bool = True, conversation_log=None) -> ReplayResult:
+    """Run one replay. `engines` (an `Engines`, already started) lets a bench keep the models
+    warm across runs; without it they are loaded here and closed at the end."""
+    from assistant.assembly import Engines, build_pipeline
+    from assistant.audio.echo_sim import EchoPath
+    from assistant.audio.sources import WavSource
+    from assistant.audio.speaker import RecordingSpeaker
+
+    realtime = speed == "realtime"
+    in_rate, in_samples = input_info(in_path)
+    own_engines = engines is None
+    notices: list[str] = []
+
+    def note(event):
+        message = getattr(event, "message", None)
+        if message:
+            notices.append(message)
+        if on_event:
+            on_event(event)
+
+    if own_engines:
+        engines = Engines.from_settings(settings, notify=lambda m: notices.append(m), clock=clock)
+        engines.start()
+    speaker = RecordingSpeaker(clock=clock, realtime=realtime)
+    echo = None
+    if echo_gain > 0:
+        echo = EchoPath(gain=echo_gain, delay_ms=echo_delay_ms)
+        speaker.add_tap(echo.on_played)
+    source = WavSource(in_path, clock=clock, realtime=realtime, mix=echo.mix if echo else None)
+    pipeline = build_pipeline(settings, engines=engines, source=source, speaker=speaker,
+                              clock=clock, on_event=note, sequential=sequential,
+                              conversation_log=conversation_log, wait_for_reply=not realtime)
+    started = time.monotonic()
+    try:
+        pipeline.start(load_models=False)
+        t0_ns = pipeline.t0_ns
+        duration_s = in_samples / in_rate
+        deadline = time.monotonic() + (duration_s if realtime else 0) + tail_s + 60
+        pipeline.source_finished.wait(max(deadline - time.monotonic(), 0))
+        settle_until = time.monotonic() + tail_s
+        while time.monotonic() < settle_until and not pipeline.idle():
+            time.sleep(0.05)
+        time.sleep(0.1)
+    finally:
+        pipeline.stop(close_engines=False)
+        if own_engines:
+            engines.close()
+    turns = [pipeline.relative_record(record) for record in pipeline.records]
+    barge_ins = [{"t_onset_ms": round(ms(b.t_onset_ns - t0_ns), 1),
+                  "t_silent_ms": round(ms(b.t_silent_ns - t0_ns), 1),
+                  "latency_ms": round(ms(b.t_silent_ns - b.t_onset_ns), 1)}
+                 for b in pipeline.barge_ins]
+    out_audio = None
+    if render_out:
+        last_end = max((t + len(s) * NS_PER_S // speaker.sample_rate
+                        for t, s in speaker.played_blocks()), default=t0_ns)
+        n_out = max(in_samples, int((last_end - t0_ns) * in_rate / NS_PER_S) + 1)
+        out_audio = speaker.render(t0_ns, in_rate, n_out)
+    return ReplayResult(turns=turns, barge_ins=barge_ins, t0_ns=t0_ns, in_rate=in_rate,
+                        in_samples=in_samples, out_audio=out_audio, sequential=sequential,
+                        wall_s=time.monotonic() - started, notices=notices)
+
+
+def write_outputs(result: ReplayResult, out_path: Path | None, metrics_path: Path | None):
+    if out_path is not None and result.out_audio is not None:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        soundfile.write(str(out_path), result.out_audio, result.in_rate, subtype="PCM_16")
+    if metrics_path is not None:
+        metrics_path.parent.mkdir(parents=True, exist_ok=True)
+        metrics_path.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1))

@@ -1,0 +1,243 @@
+"""A live session: the engines, the microphone and speaker, and the pipeline, kept running
+while settings change. The desktop app and `voice-assistant listen` both drive one.
+
+Everything slow (loading models, reopening devices) happens on the caller's worker thread or
+on a background thread of its own; the session reports progress as core events through
+`on_event`, never by raising into a UI. Expected failures become a `Notice` and the session
+keeps working with what it has: no microphone still leaves the typed questions, no speaker
+still shows the replies.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable
+
+from assistant.assembly import Engines, build_pipeline
+from assistant.clock import DEFAULT_CLOCK, Clock
+from assistant.config import Settings
+from assistant.errors import AudioDeviceError, UserError
+from assistant.events import Event, Notice, StatusChanged
+
+log = logging.getLogger(__name__)
+
+# settings whose change needs the models reloaded, or the audio devices reopened
+ENGINE_KEYS = {"stt": ("engine", "language", "vosk_model", "whisper_model"),
+               "llm": ("model", "context_size", "threads", "gpu_layers"),
+               "tts": ("engine", "voice", "rate", "cache_entries")}
+DEVICE_KEYS = {"audio": ("input_device", "output_device", "frame_ms", "output_block_ms")}
+
+
+def _changed(old: Settings, new: Settings, keys: dict) -> bool:
+    return any(getattr(getattr(old, section), key) != getattr(getattr(new, section), key)
+               for section, names in keys.items() for key in names)
+
+
+class NullSource:
+    """No microphone: never yields a frame, never finishes (typed questions still work)."""
+
+    finished = False
+    level_dbfs = -120.0
+
+    def __init__(self):
+        self._closed = threading.Event()
+
+    def start(self):
+        pass
+
+    def read(self, timeout=None):
+        self._closed.wait(timeout)
+        return None
+
+    def close(self):
+        self._closed.set()
+
+
+class Session:
+    def __init__(self, settings: Settings, *, on_event: Callable[[Event], None] | None = None,
+                 clock: Clock = DEFAULT_CLOCK, make_source=None, make_speaker=None,
+                 conversation_log=None):
+        self.settings = settings
+        self.on_event = on_event or (lambda event: None)
+        self.clock = clock
+        self._make_source = make_source or self._default_source
+        self._make_speaker = make_speaker or self._default_speaker
+        self.conversation_log = conversation_log
+        self.engines: Engines | None = None
+        self.pipeline = None
+        self.source = None
+        self.history = None
+        self._lock = threading.RLock()
+        self._reloading = threading.Event()
+
+    # --- devices -------------------------------------------------------------------------
+
+    def _default_source(self, settings: Settings):
+        from assistant.audio.sources import MicSource
+
+        device = settings.audio.input_device or None
+        return MicSource(device, frame_ms=settings.audio.frame_ms, clock=self.clock)
+
+    def _default_speaker(self, settings: Settings):
+        from assistant.audio.speaker import Speaker
+
+        return Speaker(settings.audio.output_device or None, clock=self.clock,
+                       block_ms=settings.audio.output_block_ms)
+
+    def _open_devices(self, settings: Settings):
+        """The microphone and speaker, or stand-ins (with a notice) where there is none."""
+        from assistant.audio.speaker import RecordingSpeaker
+
+        source = self._make_source(settings)
+        try:
+            source.start()
+        except AudioDeviceError as exc:
+            self._notice(f"{exc} Typed questions still work.", "warning")
+            source = NullSource()
+        speaker = self._make_speaker(settings)
+        try:
+            speaker.start()
+        except AudioDeviceError as exc:
+            self._notice(f"{exc} Replies are shown but not spoken.", "warning")
+            speaker = RecordingSpeaker(clock=self.clock, realtime=True, keep=False)
+        return source, speaker
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def start(self) -> bool:
+        """Load the models and start listening. Blocking (seconds): call it off the UI thread.
+        Returns False (after a notice) when the models could not be loaded."""
+        self._status("loading", "loading models")
+        try:
+            engines = Engines.from_settings(self.settings, notify=self._notice_info,
+                                            clock=self.clock)
+            engines.start()
+        except UserError as exc:
+            self._notice(str(exc), "error")
+            self._status("error", str(exc))
+            return False
+        with self._lock:
+            self.engines = engines
+            self.history = engines.llm.new_history()
+            self._start_pipeline()
+        return True
+
+    def _start_pipeline(self) -> None:
+        source, speaker = self._open_devices(self.settings)
+        self.source = source
+        self.pipeline = build_pipeline(self.settings, engines=self.engines, source=source,
+                                       speaker=speaker, clock=self.clock,
+                                       on_event=self.on_event, history=self.history,
+                                       conversation_log=self.conversation_log)
+        self.pipeline.start(load_models=False)
+
+    def stop(self) -> None:
+        with self._lock:
+            if self.pipeline is not None:
+                self.pipeline.stop(close_engines=False)
+                self.pipeline = None
+            if self.engines is not None:
+                self.engines.close()
+                self.engines = None
+
+    # --- what the person does ----------------------------------------------------------------
+
+    def submit_text(self, text: str) -> None:
+        if self.pipeline is not None:
+            self.pipeline.submit_text(text)
+
+    def press(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.press()
+
+    def release(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.release()
+
+    def interrupt(self) -> None:
+        if self.pipeline is not None:
+            self.pipeline.interrupt()
+
+    def clear_conversation(self) -> None:
+        if self.history is not None:
+            self.history.clear()
+
+    @property
+    def input_level_dbfs(self) -> float:
+        source = self.source
+        return getattr(source, "level_dbfs", -120.0) if source is not None else -120.0
+
+    @property
+    def loading(self) -> bool:
+        return self._reloading.is_set()
+
+    # --- settings ---------------------------------------------------------------------------
+
+    def apply_settings(self, new: Settings, background: bool = True) -> None:
+        """Apply new settings without a restart: VAD and conversation settings at once; a new
+        model in the background (the old one keeps answering until the new one is ready);
+        new audio devices by reopening them."""
+        old = self.settings
+        reload_engines = _changed(old, new, ENGINE_KEYS) or old.llm != new.llm
+        reopen_devices = _changed(old, new, DEVICE_KEYS)
+        # sections read live by the pipeline and the endpointer: update in place
+        for section in ("vad", "conversation"):
+            for key, value in vars(getattr(new, section)).items():
+                setattr(getattr(old, section), key, value)
+        if self.engines is not None:
+            self.engines.listener.mode = new.conversation.mode
+        if reload_engines:
+            if background:
+                threading.Thread(target=self._reload, args=(new,), name="model-reload",
+                                 daemon=True).start()
+            else:
+                self._reload(new)
+            return
+        old.audio = new.audio
+        if reopen_devices and self.engines is not None:
+            with self._lock:
+                self.pipeline.stop(close_engines=False)
+                self._start_pipeline()
+
+    def _reload(self, new: Settings) -> None:
+        self._reloading.set()
+        self._status("loading", "loading the new models")
+        try:
+            engines = Engines.from_settings(new, notify=self._notice_info, clock=self.clock)
+            engines.start()
+        except UserError as exc:
+            self._notice(f"{exc} Keeping the previous models.", "error")
+            self._status("listening")
+            return
+        except Exception as exc:  # a model that crashes its loader must not take the app down
+            log.exception("loading the new models failed")
+            self._notice(f"The new models could not be loaded ({exc}); keeping the previous ones.",
+                         "error")
+            self._status("listening")
+            return
+        finally:
+            self._reloading.clear()
+        with self._lock:
+            old_engines, old_pipeline = self.engines, self.pipeline
+            if old_pipeline is not None:
+                old_pipeline.stop(close_engines=False)
+            self.settings.audio = new.audio
+            for section in ("stt", "llm", "tts"):
+                setattr(self.settings, section, getattr(new, section))
+            self.engines = engines
+            self._start_pipeline()
+        if old_engines is not None:
+            old_engines.close()
+        self._notice("The new models are loaded.", "info")
+
+    # --- events ----------------------------------------------------------------------------
+
+    def _status(self, state: str, detail: str = "") -> None:
+        self.on_event(StatusChanged(t_ns=self.clock.now_ns(), state=state, detail=detail))
+
+    def _notice(self, message: str, level: str = "info") -> None:
+        self.on_event(Notice(t_ns=self.clock.now_ns(), message=message, level=level))
+
+    def _notice_info(self, message: str) -> None:
+        self._notice(message, "info")
