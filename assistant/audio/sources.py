@@ -1,0 +1,282 @@
+"""Where input audio comes from: the microphone or a replayed file, behind one interface.
+
+A source delivers 16 kHz mono int16 `AudioFrame`s of `frame_ms`; each frame's `t_ns` is the
+capture time of its first sample on the injected clock. `read(timeout)` returns None on a
+timeout or when the source is finished.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+from pathlib import Path
+from typing import Any, Callable, Protocol
+
+import numpy as np
+
+from assistant.audio.devices import (
+    SAMPLE_RATE, StreamResampler, choose_input_device, dbfs, load_sounddevice, resample,
+    supports_rate, to_int16,
+)
+from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock
+from assistant.errors import AudioDeviceError, UserError
+from assistant.events import AudioFrame
+
+RESYNC_NS = 50_000_000  # re-anchor the frame timeline when it drifts this far from the callback
+MixHook = Callable[[int, int], "np.ndarray | None"]
+
+
+class AudioSource(Protocol):
+    frame_ms: int
+
+    def start(self) -> None: ...
+
+    def read(self, timeout: float | None = None) -> AudioFrame | None: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+    @property
+    def level_dbfs(self) -> float: ...
+
+    def close(self) -> None: ...
+
+
+def _frame_samples(frame_ms: int) -> int:
+    if frame_ms not in (10, 20, 30):
+        raise ValueError(f"frame_ms must be 10, 20 or 30 (webrtcvad sizes), not {frame_ms}")
+    return SAMPLE_RATE * frame_ms // 1000
+
+
+class WavSource:
+    """A WAV or FLAC file (anything libsndfile reads) as if spoken into the microphone.
+
+    With `realtime=True` a frame is delivered when its last sample would have been captured
+    (`clock.sleep_until(t0 + end offset)`); with `realtime=False` frames come as fast as they
+    are read, still stamped `t0 + offset`. `mix(t_ns, n)` may return samples (int16, or float
+    in [-1, 1]) that are added to the frame at delivery time, e.g. simulated echo.
+    """
+
+    def __init__(self, path: str | Path, *, frame_ms: int = 20, realtime: bool = True,
+                 clock: Clock = DEFAULT_CLOCK, mix: MixHook | None = None):
+        self.path = Path(path)
+        self.frame_ms = frame_ms
+        self.realtime = realtime
+        self.clock = clock
+        self.mix = mix
+        self._n = _frame_samples(frame_ms)
+        self._samples: np.ndarray | None = None
+        self._index = 0
+        self._closed = False
+        self._level = -120.0
+        self.t0_ns = 0
+
+    def start(self) -> None:
+        self._samples = load_audio(self.path)
+        self._index = 0
+        self.t0_ns = self.clock.now_ns()
+
+    @property
+    def duration_s(self) -> float:
+        return 0.0 if self._samples is None else len(self._samples) / SAMPLE_RATE
+
+    @property
+    def samples(self) -> np.ndarray:
+        """The whole file at 16 kHz mono int16 (after `start()`)."""
+        if self._samples is None:
+            raise RuntimeError("WavSource.start() was not called")
+        return self._samples
+
+    def offset_ns(self, sample_index: int) -> int:
+        return sample_index * NS_PER_S // SAMPLE_RATE
+
+    @property
+    def finished(self) -> bool:
+        return self._closed or (self._samples is not None and self._index >= len(self._samples))
+
+    @property
+    def level_dbfs(self) -> float:
+        return self._level
+
+    def read(self, timeout: float | None = None) -> AudioFrame | None:
+        if self._samples is None:
+            raise RuntimeError("WavSource.start() was not called")
+        if self.finished:
+            return None
+        begin = self._index
+        t_ns = self.t0_ns + self.offset_ns(begin)
+        if self.realtime:
+            due = self.t0_ns + self.offset_ns(begin + self._n)
+            if timeout is not None and due - self.clock.now_ns() > timeout * NS_PER_S:
+                self.clock.sleep_until(self.clock.now_ns() + int(timeout * NS_PER_S))
+                return None
+            self.clock.sleep_until(due)
+        chunk = self._samples[begin:begin + self._n]
+        self._index = begin + self._n
+        if len(chunk) < self._n:  # the last frame is padded with silence
+            chunk = np.concatenate([chunk, np.zeros(self._n - len(chunk), np.int16)])
+        if self.mix is not None:
+            chunk = _mixed(chunk, self.mix(t_ns, self._n))
+        self._level = dbfs(chunk)
+        return AudioFrame(samples=chunk, t_ns=t_ns)
+
+    def close(self) -> None:
+        self._closed = True
+
+
+def _mixed(frame: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
+    if extra is None or len(extra) == 0:
+        return frame
+    extra = np.asarray(extra)[: len(frame)]
+    if extra.dtype.kind == "f":
+        extra = np.rint(extra * 32768.0)
+    out = frame.astype(np.int32)
+    out[: len(extra)] += extra.astype(np.int32)
+    return np.clip(out, -32768, 32767).astype(np.int16)
+
+
+def load_audio(path: str | Path) -> np.ndarray:
+    """Read a sound file as 16 kHz mono int16; a bad file raises UserError in one line."""
+    import soundfile
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"Cannot read {path}: no such file; check the path.")
+    try:
+        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"Cannot read {path} as audio ({reason}); give a WAV or FLAC file.") from None
+    if data.size == 0:
+        raise UserError(f"{path} holds no audio; record something longer.")
+    mono = data.mean(axis=1)
+    return to_int16(resample(mono, rate, SAMPLE_RATE))
+
+
+class MicSource:
+    """The microphone through a sounddevice InputStream.
+
+    The callback copies the block into a bounded deque and nothing more; when the reader falls
+    behind, the oldest block is dropped and counted in `overflows`. Resampling (when the device
+    cannot record at 16 kHz), framing and the level meter happen in `read()`, on the reader's
+    thread.
+    """
+
+    def __init__(self, device: str | int | None = None, *, frame_ms: int = 20,
+                 clock: Clock = DEFAULT_CLOCK, max_queue_ms: int = 2000, sd: Any = None):
+        self.device_spec = device
+        self.frame_ms = frame_ms
+        self.clock = clock
+        self.overflows = 0  # blocks dropped because the reader fell behind
+        self.device_overflows = 0  # overruns reported by the audio driver
+        self.device_name = ""
+        self.rate = SAMPLE_RATE
+        self._sd = sd
+        self._n = _frame_samples(frame_ms)
+        self._blocks: collections.deque = collections.deque(maxlen=max(2, max_queue_ms // frame_ms))
+        self._ready = threading.Event()
+        self._stream = None
+        self._resampler: StreamResampler | None = None
+        self._pending = np.zeros(0, np.int16)
+        self._pending_t = 0
+        self._seq = 0  # blocks seen by the callback
+        self._last_seq = -1  # last block read; a jump means blocks were dropped
+        self._next_in_t = 0
+        self._level = -120.0
+        self._closed = False
+
+    def start(self) -> None:
+        sd = self._sd or load_sounddevice()
+        device = choose_input_device(self.device_spec, sd)
+        self.device_name = device.name
+        if supports_rate(device, SAMPLE_RATE, sd):
+            self.rate = SAMPLE_RATE
+        else:
+            self.rate = int(device.default_samplerate)
+            self._resampler = StreamResampler(self.rate, SAMPLE_RATE)
+        try:
+            self._stream = sd.InputStream(
+                device=device.index, samplerate=self.rate, channels=1, dtype="int16",
+                blocksize=self.rate * self.frame_ms // 1000, callback=self._callback,
+            )
+            self._stream.start()
+        except Exception as exc:  # PortAudioError, or a host API refusing the settings
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise AudioDeviceError(
+                f"Cannot record from '{device.name}' ({reason}); "
+                "choose another with --input-device."
+            ) from None
+
+    def _callback(self, indata, frames, time_info, status) -> None:
+        # Runs on the audio thread: copy, stamp, enqueue; never block, never compute.
+        t_first = self.clock.now_ns() - frames * NS_PER_S // self.rate
+        if status and getattr(status, "input_overflow", False):
+            self.device_overflows += 1
+        if len(self._blocks) == self._blocks.maxlen:
+            self.overflows += 1  # the deque drops the oldest block on append
+        self._seq += 1
+        samples = indata[:, 0].copy() if indata.ndim == 2 else indata.copy()
+        self._blocks.append((self._seq, t_first, samples))
+        self._ready.set()
+
+    @property
+    def finished(self) -> bool:
+        return self._closed
+
+    @property
+    def level_dbfs(self) -> float:
+        """The level of the latest frame read (a one-slot value for meters)."""
+        return self._level
+
+    def read(self, timeout: float | None = None) -> AudioFrame | None:
+        deadline = None if timeout is None else self.clock.now_ns() + int(timeout * NS_PER_S)
+        while True:
+            if len(self._pending) >= self._n:
+                return self._next_frame()
+            try:
+                seq, t_first, block = self._blocks.popleft()
+            except IndexError:
+                if self._closed:
+                    return None
+                self._ready.clear()
+                if self._blocks:
+                    continue
+                wait = None if deadline is None else max(0.0, (deadline - self.clock.now_ns()) / NS_PER_S)
+                if not self._ready.wait(wait) and not self._blocks:
+                    return None
+                continue
+            self._append(seq, t_first, block)
+
+    def _append(self, seq: int, t_first: int, block: np.ndarray) -> None:
+        # The timeline follows the sample count (no callback jitter); it restarts at a block's
+        # own time after dropped blocks, or when the device clock has drifted from ours.
+        expected = self._next_in_t
+        self._next_in_t = t_first + len(block) * NS_PER_S // self.rate
+        if seq != self._last_seq + 1 or abs(t_first - expected) > RESYNC_NS:
+            if self._resampler is not None:
+                self._resampler = StreamResampler(self.rate, SAMPLE_RATE)
+            self._pending, self._pending_t = np.zeros(0, np.int16), t_first
+        else:
+            self._next_in_t = expected + len(block) * NS_PER_S // self.rate
+        self._last_seq = seq
+        if self._resampler is not None:
+            block = self._resampler.process(block)
+        self._pending = np.concatenate([self._pending, block])
+
+    def _next_frame(self) -> AudioFrame:
+        samples, self._pending = self._pending[: self._n], self._pending[self._n:]
+        frame = AudioFrame(samples=samples, t_ns=self._pending_t)
+        self._pending_t += self._n * NS_PER_S // SAMPLE_RATE
+        self._level = dbfs(samples)
+        return frame
+
+    def close(self) -> None:
+        self._closed = True
+        self._ready.set()
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:  # the device may already be gone; closing must not raise
+                pass
