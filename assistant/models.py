@@ -11,7 +11,6 @@ interrupted or failed download never leaves a model that looks installed.
 
 from __future__ import annotations
 
-import logging
 import re
 import shutil
 import tempfile
@@ -43,7 +42,6 @@ __all__ = [
 DEFAULT_MODEL_IDS = ("smollm2-135m-instruct-q4_1", "whisper-tiny")
 DEFAULT_TIMEOUT = 20.0  # seconds without data before a download gives up
 DOWNLOADS = ".downloads"
-log = logging.getLogger(__name__)
 
 
 class ModelManager:
@@ -181,7 +179,11 @@ class ModelManager:
                 try:
                     entry_point = layout.model_entry(entry.kind, root)
                 except ModelError as exc:  # the files arrived but the catalog entry is wrong
-                    raise DownloadError(f"Downloaded {entry.id} is not a usable model: {exc}") from None
+                    detail = str(exc).replace(str(root), entry.id)
+                    raise DownloadError(
+                        f"Downloaded {entry.id} is not a usable model ({detail}); the catalog entry is "
+                        "out of date and nothing was installed."
+                    ) from None
                 if cancel is not None and cancel.is_set():
                     raise DownloadCancelled()
                 target = self.models_dir / entry.id

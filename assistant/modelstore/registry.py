@@ -95,6 +95,7 @@ class Registry:
         text = json.dumps({"format": FORMAT, "models": out}, indent=2, sort_keys=True) + "\n"
         fd, tmp = tempfile.mkstemp(prefix=".installed-", suffix=".json", dir=self.models_dir)
         try:
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; the registry holds nothing secret
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
                 fh.flush()
