@@ -1,0 +1,106 @@
+"""Final-only recognition with faster-whisper (CTranslate2, int8 on the CPU).
+
+Whisper cannot stream: the utterance is buffered as it arrives and decoded once at the end of
+the turn. We segment the audio ourselves, so Whisper's own VAD filter stays off; greedy
+decoding at temperature 0 with no fallback keeps the final decode short and predictable.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+from assistant.errors import ModelError
+from assistant.events import WordInfo
+from assistant.stt.base import (
+    Partial, Recognizer, Transcript, missing_files, native_stderr_captured, require_dir,
+)
+
+log = logging.getLogger(__name__)
+HINT = "download one with 'voice-assistant models download whisper-tiny' or pass the folder with --model."
+LAYOUT = [("model.bin",), ("config.json",), ("tokenizer.json", "vocabulary.txt", "vocabulary.json")]
+
+
+def check_whisper_model(path: str | Path) -> Path:
+    """A CTranslate2 Whisper folder. Checked first: given a missing path, faster-whisper would
+    take it for a model name and try to download it."""
+    path = require_dir(Path(path), "Whisper model", HINT)
+    missing = missing_files(path, LAYOUT)
+    if missing:
+        raise ModelError(f"{path} is not a complete Whisper model (missing {', '.join(missing)}); {HINT}")
+    return path
+
+
+class WhisperRecognizer(Recognizer):
+    engine = "whisper"
+    streaming = False
+
+    def __init__(self, model_path: str | Path, language: str = "en", *, beam_size: int = 1,
+                 word_timestamps: bool = False, cpu_threads: int = 0):
+        super().__init__(model_path, language)
+        self.beam_size = beam_size
+        self.word_timestamps = word_timestamps
+        self.cpu_threads = cpu_threads or min(4, os.cpu_count() or 1)
+        self._model = None
+        self._chunks: list[np.ndarray] = []
+
+    def start(self) -> None:
+        path = check_whisper_model(self.model_path)
+        from faster_whisper import WhisperModel
+
+        try:
+            with native_stderr_captured():
+                self._model = WhisperModel(str(path), device="cpu", compute_type="int8",
+                                           cpu_threads=self.cpu_threads, local_files_only=True)
+        except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError on bad files
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise ModelError(f"faster-whisper could not load the model in {path} ({reason}); "
+                             f"it may be corrupt; {HINT}") from None
+        if not self._model.model.is_multilingual and self.language not in ("en", ""):
+            log.info("Whisper model %s is English-only; transcribing as English", path)
+
+    @property
+    def decode_language(self) -> str | None:
+        if self._model is not None and not self._model.model.is_multilingual:
+            return "en"
+        return self.language or None
+
+    def begin(self) -> None:
+        super().begin()
+        if self._model is None:
+            raise RuntimeError("WhisperRecognizer.start() was not called")
+        self._chunks = []
+
+    def accept(self, samples: np.ndarray) -> Partial | None:
+        if not self.cancelled:
+            self._chunks.append(np.asarray(samples, dtype=np.int16).copy())
+        return None
+
+    def finish(self) -> Transcript:
+        chunks, self._chunks = self._chunks, []
+        if self.cancelled or not chunks:
+            return Transcript(text="")
+        audio = np.concatenate(chunks).astype(np.float32) / 32768.0
+        segments, _info = self._model.transcribe(
+            audio, language=self.decode_language, beam_size=self.beam_size, temperature=0.0,
+            vad_filter=False, condition_on_previous_text=False,
+            word_timestamps=self.word_timestamps, without_timestamps=not self.word_timestamps,
+        )
+        texts, words = [], []
+        for segment in segments:  # a generator: decoding happens while iterating
+            if self.cancelled:
+                return Transcript(text="")
+            texts.append(segment.text.strip())
+            words.extend(
+                WordInfo(word=w.word.strip(), start_s=round(w.start, 3), end_s=round(w.end, 3),
+                         confidence=round(float(w.probability), 3))
+                for w in (segment.words or ())
+            )
+        return Transcript(text=" ".join(t for t in texts if t), words=tuple(words))
+
+    def close(self) -> None:
+        self._model = None
+        self._chunks = []
