@@ -1,0 +1,201 @@
+"""Any GGUF model through llama-cpp-python, replies streamed token by token.
+
+The chat template is the model's own: llama-cpp-python reads `tokenizer.chat_template` from
+the GGUF metadata and renders it with its Jinja2ChatFormatter when no chat_format is forced.
+A GGUF without a template would fall back to the llama-2 format, which is wrong for nearly
+every small model; ChatML is used instead, the format most instruct models are tuned on.
+
+Cancellation: `cancel()` (any thread) bumps a counter; the stream checks it before yielding
+each token, so no token is yielded after `cancel()` returns, and the llama stream is closed
+so the next `stream_reply` starts cleanly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from assistant.clock import DEFAULT_CLOCK, Clock
+from assistant.config import LlmSettings
+from assistant.errors import ModelError
+from assistant.llm.gguf import check_gguf
+from assistant.llm.history import ChatHistory
+
+log = logging.getLogger(__name__)
+
+FALLBACK_CHAT_FORMAT = "chatml"
+
+
+def physical_cores() -> int:
+    try:
+        import psutil
+
+        return max(1, psutil.cpu_count(logical=False) or os.cpu_count() or 1)
+    except ImportError:
+        return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def _captured_stderr():
+    """Send file descriptor 2 to a temporary file: llama.cpp writes its failure logs there
+    from C, past Python's sys.stderr. Yields a list that receives the captured text."""
+    captured: list[str] = []
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr at all (a windowed app): nothing to hide
+            yield captured
+            return
+        try:
+            os.dup2(sink.fileno(), 2)
+            yield captured
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            sink.seek(0)
+            captured.append(sink.read().decode("utf-8", errors="replace"))
+
+
+class LlmEngine:
+    """Stage shape: cheap constructor, `start()` loads and warms the model, `stream_reply`
+    yields tokens, `cancel()` from any thread, `close()`."""
+
+    def __init__(self, settings: LlmSettings, model_path: str | Path, clock: Clock = DEFAULT_CLOCK):
+        self.settings = settings
+        self.model_path = Path(model_path)
+        self.clock = clock
+        self.chat_format = ""  # "gguf" (the model's template) or the fallback's name
+        self.last_finish_reason = ""
+        self.last_n_tokens = 0
+        self.current_generation = 0
+        self._llm = None
+        self._cancel_count = 0
+        self._cancel_lock = threading.Lock()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._llm is not None:
+            return
+        path = check_gguf(self.model_path)
+        try:
+            from llama_cpp import Llama
+        except ImportError:
+            raise ModelError("llama-cpp-python is not installed; run `make run` or "
+                             "pip install llama-cpp-python.") from None
+        s = self.settings
+        threads = s.threads or physical_cores()
+        try:
+            with _captured_stderr() as noise:
+                llm = Llama(model_path=str(path), n_ctx=s.context_size, n_threads=threads,
+                            n_threads_batch=threads, n_gpu_layers=s.gpu_layers, verbose=False)
+        except Exception as exc:
+            log.debug("llama.cpp failed to load %s: %s\n%s", path, exc, "".join(noise))
+            raise ModelError(f"The LLM file {path.name} could not be loaded; it is damaged, "
+                             "truncated or not a model llama.cpp supports. Download it again "
+                             "or choose another model.") from None
+        if "tokenizer.chat_template" in llm.metadata:
+            self.chat_format = "gguf"
+        else:
+            llm.chat_format = FALLBACK_CHAT_FORMAT
+            self.chat_format = FALLBACK_CHAT_FORMAT
+            log.info("%s has no chat template; using %s", path.name, FALLBACK_CHAT_FORMAT)
+        self._llm = llm
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """One tiny generation with the real system prompt: loads the weights into the cache
+        and leaves the system prompt's KV entries for the first real reply to reuse."""
+        messages = ChatHistory(self.settings.system_prompt).messages_for("Hi")
+        for _ in self._stream(messages, max_tokens=2):
+            pass
+
+    def close(self) -> None:
+        self.cancel()
+        llm, self._llm = self._llm, None
+        if llm is not None:
+            with contextlib.suppress(Exception):
+                llm.close()
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    def count_tokens(self, text: str) -> int:
+        """Tokens the model's tokenizer makes of `text` (special markers parsed as such)."""
+        if self._llm is None or not text:
+            return len(text) // 4 + 1 if text else 0
+        return len(self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def new_history(self) -> ChatHistory:
+        """An empty history sized for this model: its context, its tokenizer, room for a reply."""
+        return ChatHistory(self.settings.system_prompt, context_size=self.settings.context_size,
+                           reserve_tokens=self.settings.max_tokens, count_tokens=self.count_tokens)
+
+    def render_prompt(self, messages: list[dict]) -> str:
+        """The exact prompt text the chat format makes of `messages` (for checks and logs)."""
+        from llama_cpp import llama_chat_format
+
+        if self.chat_format == "gguf":
+            llm = self._llm
+            formatter = llama_chat_format.Jinja2ChatFormatter(
+                template=llm.metadata["tokenizer.chat_template"],
+                eos_token=llm._model.token_get_text(llm.token_eos()),
+                bos_token=llm._model.token_get_text(llm.token_bos()),
+            )
+            return formatter(messages=messages).prompt
+        return llama_chat_format.format_chatml(messages=messages).prompt
+
+    # --- replies --------------------------------------------------------------------------
+
+    def stream_reply(self, messages: list[dict] | str, generation: int = 0) -> Iterator[str]:
+        """Yield the reply's text token by token as llama.cpp produces it.
+
+        `messages` is a chat (system, history, user; see `ChatHistory.messages_for`), or a
+        plain user text, sent with the system prompt and no history. The history is not
+        touched: the caller records the exchange once it knows what was played.
+        `last_finish_reason` is then "stop", "length" or "cancelled".
+        """
+        if self._llm is None:
+            raise RuntimeError("LlmEngine.start() was not called")
+        if isinstance(messages, str):
+            messages = ChatHistory(self.settings.system_prompt).messages_for(messages)
+        self.current_generation = generation
+        yield from self._stream(messages, max_tokens=self.settings.max_tokens)
+
+    def cancel(self) -> None:
+        """Stop the reply being streamed now (thread-safe). Later replies are unaffected."""
+        with self._cancel_lock:
+            self._cancel_count += 1
+
+    def _stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        with self._cancel_lock:
+            token = self._cancel_count
+        self.last_finish_reason, self.last_n_tokens = "", 0
+        stream = self._llm.create_chat_completion(
+            messages=messages, stream=True, max_tokens=max_tokens,
+            temperature=self.settings.temperature,
+        )
+        try:
+            for part in stream:
+                if self._cancel_count != token:
+                    self.last_finish_reason = "cancelled"
+                    return
+                choice = part["choices"][0]
+                text = choice.get("delta", {}).get("content")
+                if choice.get("finish_reason"):
+                    self.last_finish_reason = choice["finish_reason"]
+                if text:
+                    self.last_n_tokens += 1
+                    yield text
+            if self._cancel_count != token:
+                self.last_finish_reason = "cancelled"
+        finally:
+            stream.close()  # frees llama's generator at once, even when the caller stops early
