@@ -1,11 +1,101 @@
-"""The `transcribe` command (being built)."""
+"""The `transcribe` command: a file through the same listening stage the app uses.
 
-from assistant.errors import UserError
+Partial transcripts go to stderr with their time (ms from the start of the file) as they
+appear; final transcripts go to stdout, one line per turn. `--json` writes every event as one
+JSON object per line on stdout instead. Files are fed as fast as possible unless `--realtime`;
+`--stats` adds the real-time factor and the delay from the true end of speech to the final
+transcript (use it with `--realtime` for delays as a user would feel them).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from assistant.clock import NS_PER_MS
 
 
-def add_arguments(parser):
-    pass
+def add_arguments(parser) -> None:
+    parser.add_argument("files", nargs="+", type=Path, metavar="IN.wav",
+                        help="WAV or FLAC file(s) to transcribe")
+    parser.add_argument("--engine", choices=["auto", "vosk", "whisper"],
+                        help="speech recognizer (default: the setting, normally auto)")
+    parser.add_argument("--model", type=Path, metavar="PATH", help="model folder to use")
+    parser.add_argument("--language", metavar="LANG", help="language code, e.g. en or ko")
+    parser.add_argument("--json", action="store_true", help="every event as JSON lines on stdout")
+    parser.add_argument("--realtime", action="store_true", help="feed the audio in real time")
+    parser.add_argument("--stats", action="store_true",
+                        help="report real-time factor and end-of-speech to final delay (p50)")
+    parser.add_argument("--end-silence-ms", type=int, metavar="MS",
+                        help="silence that ends a turn (default: the setting)")
 
 
-def run(args, settings):
-    raise UserError("The transcribe command is not available in this build yet.")
+def event_json(run, event, utterance_start_ns: int) -> dict:
+    """One event as a JSON-able dict; times in ms from the start of the file."""
+    def at(t_ns: int) -> float:
+        return round((t_ns - run.t0_ns) / NS_PER_MS, 1)
+
+    kind = type(event).__name__
+    out = {"file": str(run.path), "turn_id": event.turn_id, "t_ms": at(event.t_ns)}
+    if kind == "SpeechStarted":
+        out |= {"type": "speech_started", "onset_ms": at(event.t_onset_ns)}
+    elif kind == "PartialTranscript":
+        out |= {"type": "partial", "text": event.text, "stable_text": event.stable_text}
+    elif kind == "SpeechEnded":
+        out |= {"type": "speech_ended", "true_end_ms": at(event.t_true_end_ns), "reason": event.reason}
+    elif kind == "FinalTranscript":
+        base = at(utterance_start_ns)
+        out |= {"type": "final", "text": event.text, "engine": event.engine, "words": [
+            {"word": w.word, "start_ms": round(base + w.start_s * 1000, 1),
+             "end_ms": round(base + w.end_s * 1000, 1), "confidence": round(w.confidence, 3)}
+            for w in event.words]}
+    else:
+        out["type"] = kind
+    return {"type": out.pop("type"), **out}
+
+
+def run(args, settings) -> int:
+    from assistant.audio.sources import load_audio
+    from assistant.listening import Listener
+    from assistant.stt.factory import make_recognizer
+    from assistant.stt.measure import run_file, summary
+
+    for path in args.files:  # fail on a bad file before loading any model
+        load_audio(path)
+    if args.language:
+        settings.stt.language = args.language
+    if args.end_silence_ms:
+        settings.vad.end_silence_ms = args.end_silence_ms
+    notify = (lambda message: print(f"note: {message}", file=sys.stderr))
+    recognizer = make_recognizer(settings, notify=notify, engine=args.engine,
+                                 model_path=args.model)
+    listener = Listener(recognizer, settings.vad)
+    listener.start()
+    prefix_names = len(args.files) > 1
+
+    def show(run_, event) -> None:
+        kind = type(event).__name__
+        if args.json:
+            print(json.dumps(event_json(run_, event, listener.utterance_start_ns),
+                             ensure_ascii=False), flush=True)
+        elif kind == "PartialTranscript":
+            t_ms = (event.t_ns - run_.t0_ns) / NS_PER_MS
+            print(f"[{t_ms:8.0f} ms] {event.text}", file=sys.stderr, flush=True)
+        elif kind == "FinalTranscript" and event.text:
+            print(f"{run_.path}: {event.text}" if prefix_names else event.text, flush=True)
+
+    try:
+        runs = [run_file(listener, path, realtime=args.realtime, on_event=show)
+                for path in args.files]
+    finally:
+        listener.close()
+    if args.stats:
+        figures = summary(runs) | {"engine": recognizer.engine,
+                                   "end_silence_ms": settings.vad.end_silence_ms}
+        if args.json:
+            print(json.dumps({"type": "stats", **figures}), flush=True)
+        else:
+            for key, value in figures.items():
+                print(f"{key}: {value}", file=sys.stderr)
+    return 0

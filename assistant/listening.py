@@ -1,0 +1,213 @@
+"""The listening stage: audio frames in; SpeechStarted, PartialTranscript, SpeechEnded and
+FinalTranscript out.
+
+Open mic: the endpointer decides where a turn starts and ends. Push-to-talk: `press(t_ns)` and
+`release(t_ns)` do, with no endpointing wait. Either way the recognizer is fed the pre-roll and
+then every frame as it arrives, so a streaming engine is never behind; a final-only engine
+decodes once, at the end of the turn.
+
+`press`, `release` and `cancel` may be called from any thread (a key handler, the UI): they
+only record the request, and the listening thread applies it in the next `process()` call at
+the frame boundary nearest to the given time, so the utterance is exactly the audio captured
+between press and release even when frames reach us a little late.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+
+from assistant.clock import DEFAULT_CLOCK, NS_PER_MS, Clock
+from assistant.config import VadSettings
+from assistant.events import (
+    AudioFrame, Event, FinalTranscript, PartialTranscript, SpeechEnded, SpeechStarted,
+)
+from assistant.stt.base import Recognizer
+from assistant.vad import Endpointer, VadState
+
+
+class Listener:
+    def __init__(self, recognizer: Recognizer, vad_settings: VadSettings | None = None, *,
+                 mode: str = "open-mic", clock: Clock = DEFAULT_CLOCK,
+                 endpointer: Endpointer | None = None, gate="auto"):
+        self.recognizer = recognizer
+        self.endpointer = endpointer or Endpointer(vad_settings, gate=gate)
+        self.mode = mode  # "open-mic" or "ptt"; may be changed while running
+        self.clock = clock
+        self.generation = 0  # set by the owner; stamped on every event
+        self.turn_id = 0  # the latest turn (increases by one per utterance)
+        self._lock = threading.RLock()
+        self._controls: collections.deque = collections.deque()  # ("press"|"release", t_ns)
+        self._cancel = threading.Event()
+        self._active = False  # an utterance is being fed to the recognizer
+        self._ptt_since: int | None = None  # press time while push-to-talk holds the turn
+        self._text = ""
+        self._last_end_ns = 0
+        self.utterance_start_ns = 0  # capture time of the first sample fed for the turn
+
+    # --- lifecycle --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Load the recognizer's model and the endpointer (slow; once)."""
+        self.recognizer.start()
+        self.endpointer.start()
+
+    def close(self) -> None:
+        with self._lock:
+            self._active = False
+            self.recognizer.close()
+            self.endpointer.close()
+
+    def reset(self) -> None:
+        """For a new input stream (another file): drop everything in progress and the
+        pre-roll; turn ids go on increasing."""
+        with self._lock:
+            self._controls.clear()
+            self._cancel.clear()
+            if self._active:
+                self.recognizer.cancel()
+            self._active = False
+            self._ptt_since = None
+            self._text = ""
+            self.endpointer.restart()
+
+    # --- control, from any thread -----------------------------------------------------------
+
+    def press(self, t_ns: int | None = None) -> None:
+        self._controls.append(("press", self.clock.now_ns() if t_ns is None else t_ns))
+
+    def release(self, t_ns: int | None = None) -> None:
+        self._controls.append(("release", self.clock.now_ns() if t_ns is None else t_ns))
+
+    def cancel(self) -> None:
+        """Drop the current utterance (no SpeechEnded or FinalTranscript for it); speech that
+        goes on after the cancel does not open a turn until the user has paused."""
+        self._controls.clear()
+        self._cancel.set()
+        self.recognizer.cancel()
+
+    # --- what the pipeline asks while a turn is open ----------------------------------------
+
+    @property
+    def active(self) -> bool:
+        return self._active
+
+    def current_text(self) -> str:
+        """The latest partial transcript of the open utterance ("" if none)."""
+        return self._text if self._active else ""
+
+    def silence_ms(self) -> float:
+        """How long the user has been silent in the open turn (0 while speaking or in PTT)."""
+        if not self._active or self._ptt_since is not None:
+            return 0.0
+        return self.endpointer.silence_ms()
+
+    def voiced_ms(self) -> float:
+        if not self._active:
+            return 0.0
+        if self._ptt_since is not None:
+            return max(0, self._last_end_ns - self._ptt_since) / NS_PER_MS
+        return self.endpointer.voiced_ms
+
+    # --- frames -----------------------------------------------------------------------------
+
+    def process(self, frame: AudioFrame) -> list[Event]:
+        with self._lock:
+            events = self._apply_cancel()
+            events += self._apply_controls(until_ns=frame.t_ns + frame.duration_ns // 2)
+            self._last_end_ns = frame.t_end_ns
+            if self._ptt_since is not None:
+                self.endpointer.ring.push(frame)
+                events += self._feed(frame)
+            elif self.mode == "ptt":
+                self.endpointer.ring.push(frame)
+            else:
+                events += self._open_mic(frame)
+            return events
+
+    def finish(self) -> list[Event]:
+        """The input has ended: apply pending requests and close an open utterance."""
+        with self._lock:
+            events = self._apply_cancel()
+            events += self._apply_controls(until_ns=None)
+            if self._active:
+                end = self._last_end_ns if self._ptt_since is not None else \
+                    self.endpointer.last_voiced_end_ns
+                events += self._end(end, "eof")
+            return events
+
+    def _open_mic(self, frame: AudioFrame) -> list[Event]:
+        for event in self.endpointer.process(frame):
+            if isinstance(event, SpeechStarted):  # the pre-roll ends with this frame
+                return self._begin(event.t_onset_ns, self.endpointer.preroll())
+            if isinstance(event, SpeechEnded) and self._active:
+                return self._feed(frame) + self._end(event.t_true_end_ns, "vad")
+        return self._feed(frame) if self._active else []
+
+    def _apply_controls(self, until_ns: int | None) -> list[Event]:
+        events: list[Event] = []
+        while self._controls and (until_ns is None or self._controls[0][1] <= until_ns):
+            kind, t_ns = self._controls.popleft()
+            if kind == "press" and self._ptt_since is None:
+                if self._active:  # an open-mic turn is in progress: the key now holds it
+                    self.endpointer.reset()
+                else:
+                    preroll_ns = self.endpointer.settings.preroll_ms * NS_PER_MS
+                    events += self._begin(t_ns, self.endpointer.ring.since(t_ns - preroll_ns))
+                self._ptt_since = t_ns
+            elif kind == "release" and self._ptt_since is not None:
+                self._ptt_since = None
+                events += self._end(t_ns, "ptt")
+        return events
+
+    def _apply_cancel(self) -> list[Event]:
+        if self._cancel.is_set():
+            self._cancel.clear()
+            self._active = False
+            self._ptt_since = None
+            self._text = ""
+            # The endpointer keeps its state: the rest of the cancelled speech must not open
+            # a new turn; the next one starts after the next silence.
+        return []
+
+    # --- one utterance ----------------------------------------------------------------------
+
+    def _begin(self, onset_ns: int, preroll: list[AudioFrame]) -> list[Event]:
+        self.turn_id += 1
+        self._active = True
+        self._text = ""
+        self.recognizer.begin()
+        self.utterance_start_ns = preroll[0].t_ns if preroll else onset_ns
+        events: list[Event] = [SpeechStarted(turn_id=self.turn_id, generation=self.generation,
+                                             t_ns=self.clock.now_ns(), t_onset_ns=onset_ns)]
+        for frame in preroll:
+            events += self._feed(frame)
+        return events
+
+    def _feed(self, frame: AudioFrame) -> list[Event]:
+        partial = self.recognizer.accept(frame.samples)
+        if partial is None or self._cancel.is_set():
+            return []
+        self._text = partial.text
+        return [PartialTranscript(turn_id=self.turn_id, generation=self.generation,
+                                  t_ns=self.clock.now_ns(), text=partial.text,
+                                  stable_text=partial.stable_text)]
+
+    def _end(self, true_end_ns: int, reason: str) -> list[Event]:
+        self._active = False
+        self._ptt_since = None
+        self.endpointer.reset()
+        ended = SpeechEnded(turn_id=self.turn_id, generation=self.generation,
+                            t_ns=self.clock.now_ns(), t_true_end_ns=true_end_ns, reason=reason)
+        result = self.recognizer.finish()
+        if self._cancel.is_set() or self.recognizer.cancelled:
+            return []  # cancelled while decoding: the turn is dropped
+        final = FinalTranscript(turn_id=self.turn_id, generation=self.generation,
+                                t_ns=self.clock.now_ns(), text=result.text, words=result.words,
+                                engine=self.recognizer.engine)
+        self._text = ""
+        return [ended, final]
+
+    @property
+    def state(self) -> VadState:
+        return self.endpointer.state
