@@ -1,0 +1,254 @@
+"""Audio out: a sounddevice stream fed from a queue, and a recording stand-in for tests/replay.
+
+`play(chunk)` resamples on the caller's thread and queues the samples; the output callback
+only copies at most one block out of what is queued (no blocking, no allocation beyond the copy)
+and hands its reports to a reporter thread, which calls `on_event` and the taps. So nothing
+slow ever runs in the audio callback.
+
+Barge-in: `flush()` drops everything queued; the callback outputs zeros from its next block
+on and records when that was, which `flush()` returns. Items from a generation older than
+`speaker.generation` are dropped when they reach the head of the queue and mid-chunk.
+
+Times: a reply's first sample (and each text chunk's) is reported at the time its block was
+handed to the device plus its offset inside the block, on the injected clock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+from assistant.audio.speaker_queue import PlaybackQueue, Tap
+from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock
+from assistant.errors import AudioDeviceError
+from assistant.events import AudioChunk
+
+log = logging.getLogger(__name__)
+
+__all__ = ["RecordingSpeaker", "Speaker", "Tap"]
+
+
+class _BaseSpeaker:
+    """What `Speaker` and `RecordingSpeaker` share: queueing, flush, events, taps."""
+
+    def __init__(self, clock: Clock, block_ms: int, on_event, sample_rate: int):
+        self.clock = clock
+        self.block_ms = block_ms
+        self._pq = PlaybackQueue(sample_rate, clock)
+        self._pq.on_event = on_event
+        self._started = False
+
+    sample_rate = property(lambda self: self._pq.sample_rate)
+    is_playing = property(lambda self: self._pq.busy, doc="Audio is queued or playing.")
+
+    @property
+    def generation(self) -> int:
+        """Items from older generations are dropped; the pipeline sets this on barge-in."""
+        return self._pq.generation
+
+    @generation.setter
+    def generation(self, value: int) -> None:
+        self._pq.generation = value
+
+    @property
+    def on_event(self):
+        return self._pq.on_event
+
+    @on_event.setter
+    def on_event(self, handler) -> None:
+        self._pq.on_event = handler
+
+    def add_tap(self, fn: Tap) -> None:
+        """`fn(samples, t_ns)` gets every block played, off the audio thread, in order."""
+        self._pq.taps.append(fn)
+
+    def remove_tap(self, fn: Tap) -> None:
+        self._pq.taps.remove(fn)
+
+    def play(self, chunk: AudioChunk) -> None:
+        """Queue one chunk (float32 mono at any rate). An empty chunk with `last=True` marks
+        the end of a reply: PlaybackFinished is reported when everything before it played."""
+        if not self._started:
+            raise RuntimeError("start() the speaker before playing")
+        self._pq.put(chunk)
+
+    def flush(self) -> int:
+        """Drop everything queued and playing; return the clock time the output went silent."""
+        ticket = self._pq.request_flush()
+        if self._consumer_running() and self._pq.wait_flushed(ticket, 3 * self.block_ms / 1000 + 0.2):
+            return self._pq.t_silent_ns
+        self._pq.flush_now(self.clock.now_ns())
+        return self._pq.t_silent_ns
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Block until nothing is queued or playing (for commands like `say`)."""
+        deadline = None if timeout is None else self.clock.now_ns() + int(timeout * NS_PER_S)
+        while self.is_playing:
+            if deadline is not None and self.clock.now_ns() > deadline:
+                return False
+            threading.Event().wait(self.block_ms / 1000)
+        self._pq.drain_reports()
+        return True
+
+    def _consumer_running(self) -> bool:
+        return self._started
+
+
+class Speaker(_BaseSpeaker):
+    """The real output device through a sounddevice OutputStream.
+
+    `stream_factory(samplerate, blocksize, channels, dtype, device, callback)` builds the stream
+    (tests inject a fake); `sample_rate` forces the device rate instead of its default.
+    """
+
+    def __init__(self, device=None, clock: Clock = DEFAULT_CLOCK, block_ms: int = 20,
+                 on_event=None, stream_factory=None, sample_rate: int | None = None):
+        super().__init__(clock, block_ms, on_event, sample_rate or 48000)
+        self.device = _parse_device(device)
+        self._stream_factory = stream_factory
+        self._forced_rate = sample_rate
+        self._stream = None
+        self._channels = 1
+        self._block = np.zeros(0, dtype=np.float32)
+
+    def start(self) -> None:
+        if self._started:
+            return
+        factory, rate = self._stream_factory, self._forced_rate
+        if factory is None:
+            try:
+                import sounddevice as sd
+
+                info = sd.query_devices(self.device, "output")
+            except (OSError, ValueError, Exception) as exc:
+                raise AudioDeviceError(_no_device_message(self.device, exc)) from None
+            factory = sd.OutputStream
+            rate = rate or int(info["default_samplerate"])
+            self._channels = max(1, min(2, int(info["max_output_channels"])))
+        self._pq.sample_rate = rate = rate or 48000
+        blocksize = max(1, rate * self.block_ms // 1000)
+        self._block = np.zeros(blocksize, dtype=np.float32)
+        self._pq.start_reporting()
+        try:
+            self._stream = factory(samplerate=rate, blocksize=blocksize, channels=self._channels,
+                                   dtype="float32", device=self.device, callback=self._callback)
+            self._stream.start()
+        except Exception as exc:
+            raise AudioDeviceError(_no_device_message(self.device, exc)) from None
+        self._started = True
+
+    def _callback(self, outdata, frames, time_info, status) -> None:
+        t_ns = self.clock.now_ns()
+        block = self._block if len(self._block) == frames else np.zeros(frames, np.float32)
+        self._pq.read(block, t_ns)
+        outdata[:] = block[:, None]
+
+    def close(self) -> None:
+        stream, self._stream = self._stream, None
+        self._started = False
+        if stream is not None:
+            try:
+                stream.stop()
+                stream.close()
+            except Exception:
+                log.exception("closing the output stream failed")
+        self._pq.stop_reporting(0.5)
+
+
+class RecordingSpeaker(_BaseSpeaker):
+    """A speaker without a device: a thread "plays" blocks on the clock and keeps them.
+
+    Blocks sit on a free-running grid from `start()`, like a device callback; while nothing is
+    queued the thread sleeps. With `realtime=False` blocks are played as fast as they come,
+    their times still advancing one block each.
+    """
+
+    def __init__(self, clock: Clock = DEFAULT_CLOCK, block_ms: int = 20, on_event=None,
+                 sample_rate: int = 48000, realtime: bool = True):
+        super().__init__(clock, block_ms, on_event, sample_rate)
+        self.realtime = realtime
+        self.block_size = max(1, sample_rate * block_ms // 1000)
+        self._block_ns = self.block_size * NS_PER_S // sample_rate
+        self._played: list[tuple[int, np.ndarray]] = []
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._t_next = 0
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._pq.start_reporting()
+        self._t_origin = self._t_next = self.clock.now_ns()
+        self._started = True
+        self._thread = threading.Thread(target=self._run, name="recording-speaker", daemon=True)
+        self._thread.start()
+
+    def play(self, chunk: AudioChunk) -> None:
+        super().play(chunk)
+        self._wake.set()
+
+    def flush(self) -> int:
+        self._wake.set()
+        return super().flush()
+
+    def _run(self) -> None:
+        block = np.zeros(self.block_size, dtype=np.float32)
+        while not self._stop.is_set():
+            if not self._pq.busy and not self._pq.flush_pending:
+                self._wake.wait(0.05)
+                self._wake.clear()
+                continue
+            now = self.clock.now_ns()
+            if self._t_next < now:  # resume on the grid after an idle spell
+                self._t_next += -(-(now - self._t_next) // self._block_ns) * self._block_ns
+            if self.realtime:
+                self.clock.sleep_until(self._t_next)
+            self._pq.read(block, self._t_next)
+            self._played.append((self._t_next, block.copy()))
+            self._t_next += self._block_ns
+
+    def played_blocks(self) -> list[tuple[int, np.ndarray]]:
+        """Every block played so far: (time it was handed out, samples at `sample_rate`)."""
+        return list(self._played)
+
+    def render(self, t0_ns: int, sample_rate: int, n_samples: int) -> np.ndarray:
+        """The played audio on a timeline whose sample 0 is at `t0_ns`, at `sample_rate`."""
+        rate = self.sample_rate
+        n_dev = -(-n_samples * rate // sample_rate) + self.block_size
+        out = np.zeros(n_dev, dtype=np.float32)
+        for t_ns, samples in self.played_blocks():
+            start = round((t_ns - t0_ns) * rate / NS_PER_S)
+            lo, hi = max(start, 0), min(start + len(samples), n_dev)
+            if hi > lo:
+                out[lo:hi] = samples[lo - start : hi - start]
+        if sample_rate != rate:
+            import soxr
+
+            out = soxr.resample(out, rate, sample_rate).astype(np.float32, copy=False)
+        return np.pad(out, (0, max(0, n_samples - len(out))))[:n_samples]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(1.0)
+        self._started = False
+        self._pq.stop_reporting(0.5)
+
+
+def _parse_device(device):
+    if device in (None, ""):
+        return None
+    if isinstance(device, str) and device.strip().isdigit():
+        return int(device)
+    return device
+
+
+def _no_device_message(device, exc: Exception) -> str:
+    which = f"output device {device!r}" if device is not None else "audio output device"
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return (f"No usable {which} ({reason}); connect speakers or headphones, choose one with "
+            "--output-device, or write the audio to a file with --out.")

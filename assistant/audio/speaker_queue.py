@@ -1,0 +1,211 @@
+"""The playback queue both speakers share: queued PCM, generations, flush, reports.
+
+The consumer (a device callback or the recording thread) calls `read(block, t_ns)` once per
+block; it only copies samples and puts reports on a queue. A reporter thread calls `on_event`
+and the taps, so nothing slow ever runs on the audio thread.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from assistant.clock import NS_PER_S, Clock
+from assistant.events import AudioChunk, ChunkPlaybackStarted, Event, PlaybackFinished, PlaybackStarted
+
+log = logging.getLogger(__name__)
+
+Tap = Callable[[np.ndarray, int], None]
+
+
+@dataclass
+class _Item:
+    samples: np.ndarray  # float32 mono at the output rate
+    turn_id: int
+    generation: int
+    chunk_index: int
+    text: str
+    last: bool
+
+
+class PlaybackQueue:
+    """The state both speakers share: what is queued, what is playing, what to report."""
+
+    def __init__(self, sample_rate: int, clock: Clock):
+        self.sample_rate = sample_rate
+        self.clock = clock
+        self.generation = 0
+        self.taps: list[Tap] = []
+        self.on_event: Callable[[Event], None] | None = None
+        self._queue: collections.deque[_Item] = collections.deque()
+        self._current: _Item | None = None
+        self._offset = 0
+        self._reply: tuple[int, int] | None = None  # (turn_id, generation) now playing
+        self._chunk_started: int | None = None
+        self._flush_requested = 0
+        self._flush_done = 0
+        self._flush_cond = threading.Condition()
+        self.t_silent_ns = 0
+        self._reports: queue.SimpleQueue = queue.SimpleQueue()
+        self._reporter: threading.Thread | None = None
+
+    # --- producer side (any thread) -------------------------------------------------------
+
+    def put(self, chunk: AudioChunk) -> None:
+        if chunk.generation < self.generation:
+            return
+        samples = np.asarray(chunk.samples, dtype=np.float32).reshape(-1)
+        if len(samples) and chunk.sample_rate != self.sample_rate:
+            import soxr
+
+            samples = soxr.resample(samples, chunk.sample_rate, self.sample_rate).astype(
+                np.float32, copy=False)
+        self._queue.append(_Item(samples, chunk.turn_id, chunk.generation, chunk.chunk_index,
+                                 chunk.text, chunk.last))
+
+    def request_flush(self) -> int:
+        with self._flush_cond:
+            self._flush_requested += 1
+            self._queue.clear()
+            return self._flush_requested
+
+    def wait_flushed(self, ticket: int, timeout: float) -> bool:
+        with self._flush_cond:
+            return self._flush_cond.wait_for(lambda: self._flush_done >= ticket, timeout)
+
+    @property
+    def flush_pending(self) -> bool:
+        return self._flush_requested != self._flush_done
+
+    def flush_now(self, t_ns: int) -> None:
+        """Flush from the caller's thread when no consumer is running."""
+        self._do_flush(t_ns)
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._queue) or self._current is not None
+
+    # --- consumer side (the audio callback or the recording thread) -----------------------
+
+    def read(self, out: np.ndarray, t_ns: int) -> None:
+        """Fill `out` (one block) with what plays next, zeros where nothing does."""
+        out.fill(0.0)
+        if self._flush_requested != self._flush_done:
+            self._do_flush(t_ns)
+        if self._current is not None and self._current.generation < self.generation:
+            self._current, self._offset = None, 0
+        if self._reply is not None and self._reply[1] < self.generation:
+            self._end_reply(t_ns, flushed=True)  # cut off by a newer generation
+        n, pos = len(out), 0
+        while pos < n:
+            item = self._current
+            if item is None:
+                item = self._next_item(t_ns + pos * NS_PER_S // self.sample_rate)
+                if item is None:
+                    break
+            if self._offset == 0:
+                self._report_start(item, t_ns + pos * NS_PER_S // self.sample_rate)
+            take = min(n - pos, len(item.samples) - self._offset)
+            out[pos : pos + take] = item.samples[self._offset : self._offset + take]
+            pos += take
+            self._offset += take
+            if self._offset >= len(item.samples):
+                self._current, self._offset = None, 0
+        if self.taps:
+            self._reports.put(("tap", out.copy(), t_ns))
+
+    def _next_item(self, t_ns: int) -> _Item | None:
+        while self._queue:
+            try:
+                item = self._queue.popleft()
+            except IndexError:  # flushed by another thread meanwhile
+                return None
+            if item.generation < self.generation:
+                continue
+            if len(item.samples):
+                self._current, self._offset = item, 0
+                return item
+            if item.last:  # the end marker: reported even for a reply with no audio
+                if self._reply != (item.turn_id, item.generation):
+                    self._end_reply(t_ns, flushed=False)
+                    self._reply = (item.turn_id, item.generation)
+                self._end_reply(t_ns, flushed=False)
+        return None
+
+    def _report_start(self, item: _Item, t_ns: int) -> None:
+        key = (item.turn_id, item.generation)
+        if self._reply != key:
+            if self._reply is not None:
+                self._end_reply(t_ns, flushed=False)
+            self._reply, self._chunk_started = key, None
+            self._report(PlaybackStarted(turn_id=item.turn_id, generation=item.generation,
+                                         t_ns=t_ns))
+        if self._chunk_started != item.chunk_index:
+            self._chunk_started = item.chunk_index
+            self._report(ChunkPlaybackStarted(turn_id=item.turn_id, generation=item.generation,
+                                              t_ns=t_ns, chunk_index=item.chunk_index,
+                                              text=item.text))
+
+    def _end_reply(self, t_ns: int, flushed: bool) -> None:
+        if self._reply is not None:
+            turn_id, generation = self._reply
+            self._reply, self._chunk_started = None, None
+            self._report(PlaybackFinished(turn_id=turn_id, generation=generation, t_ns=t_ns,
+                                          flushed=flushed))
+
+    def _do_flush(self, t_ns: int) -> None:
+        with self._flush_cond:
+            self._queue.clear()
+            self._current, self._offset = None, 0
+            self._end_reply(t_ns, flushed=True)
+            self.t_silent_ns = t_ns
+            self._flush_done = self._flush_requested
+            self._flush_cond.notify_all()
+
+    # --- reports, off the audio thread ----------------------------------------------------
+
+    def start_reporting(self) -> None:
+        if self._reporter is None:
+            self._reporter = threading.Thread(target=self._report_loop, name="speaker-reports",
+                                              daemon=True)
+            self._reporter.start()
+
+    def _report(self, event: Event) -> None:
+        self._reports.put(("event", event, 0))
+
+    def _report_loop(self) -> None:
+        while True:
+            kind, payload, t_ns = self._reports.get()
+            if kind == "stop":
+                return
+            try:
+                if kind == "event" and self.on_event is not None:
+                    self.on_event(payload)
+                elif kind == "tap":
+                    for tap in list(self.taps):
+                        tap(payload, t_ns)
+                elif kind == "sync":
+                    payload.set()
+            except Exception:
+                log.exception("speaker report handler failed")
+
+    def stop_reporting(self, timeout: float = 1.0) -> None:
+        """Handle what is pending, then end the reporter thread."""
+        reporter, self._reporter = self._reporter, None
+        if reporter is not None:
+            self._reports.put(("stop", None, 0))
+            reporter.join(timeout)
+
+    def drain_reports(self, timeout: float = 2.0) -> None:
+        """Wait until every report made so far has been handled."""
+        if self._reporter is None:
+            return
+        done = threading.Event()
+        self._reports.put(("sync", done, 0))
+        done.wait(timeout)
