@@ -19,12 +19,16 @@ from typing import Callable
 
 import numpy as np
 
+from assistant.audio.devices import dbfs
 from assistant.clock import NS_PER_MS
 from assistant.config import VadSettings
 from assistant.events import AudioFrame, Event, SpeechEnded, SpeechStarted
 
 START_GAP_MS = 60  # unvoiced frames tolerated inside an onset before it is abandoned
-ONSET_BACKTRACK_MS = 200  # the gate lags webrtcvad; the onset may move back this far
+ONSET_BACKTRACK_MS = 300  # the gate lags webrtcvad; the onset may move back this far
+# webrtcvad keeps calling the fading tail of a word speech for ~100 ms; within a turn, frames
+# this far below the loudest frame so far count as silence (the end comes sooner and truer).
+TAIL_DB = 30.0
 GATE_ON, GATE_OFF, GATE_HANGOVER_MS = 0.5, 0.35, 160
 
 
@@ -120,6 +124,7 @@ class Endpointer:
     def __init__(self, settings: VadSettings | None = None, *, gate="auto"):
         self.settings = settings or VadSettings()
         self._gate_spec = gate
+        self.tail_db = TAIL_DB  # 0 turns the tail trimming off
         self.gate = None
         self._vad = None
         self._mode = -1
@@ -146,6 +151,7 @@ class Endpointer:
         self.onset_ns = 0
         self.last_voiced_end_ns = 0
         self.voiced_ms = 0.0  # voiced time since the onset (for a minimum barge-in length)
+        self._peak_dbfs = -120.0
         self._gap_ms = 0
         self._raw_run_start = None  # first frame of the current webrtcvad-only voiced run
         self._gate_high_until = 0
@@ -198,10 +204,17 @@ class Endpointer:
         gate_open = probability >= GATE_ON or (in_speech and frame.t_end_ns <= self._gate_high_until)
         return raw and gate_open
 
+    def _loud_enough(self, frame: AudioFrame) -> bool:
+        level = dbfs(frame.samples)
+        self._peak_dbfs = max(self._peak_dbfs, level)
+        return level >= self._peak_dbfs - self.tail_db
+
     def process(self, frame: AudioFrame) -> list[Event]:
         self.ring.push(frame)
         self._last_end_ns = frame.t_end_ns
         voiced = self.is_voiced(frame)
+        if voiced and self.tail_db:
+            voiced = self._loud_enough(frame)
         frame_ms = frame.duration_ns / NS_PER_MS
         s = self.settings
         if self.state is VadState.QUIET:
