@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 import numpy as np
 
@@ -83,12 +84,13 @@ class _BaseSpeaker:
         return self._pq.t_silent_ns
 
     def wait_idle(self, timeout: float | None = None) -> bool:
-        """Block until nothing is queued or playing (for commands like `say`)."""
-        deadline = None if timeout is None else self.clock.now_ns() + int(timeout * NS_PER_S)
+        """Block until nothing is queued or playing (for commands like `say`). The timeout is
+        in real seconds, whatever clock the speaker runs on."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while self.is_playing:
-            if deadline is not None and self.clock.now_ns() > deadline:
+            if deadline is not None and time.monotonic() > deadline:
                 return False
-            threading.Event().wait(self.block_ms / 1000)
+            time.sleep(self.block_ms / 1000)
         self._pq.drain_reports()
         return True
 
@@ -122,7 +124,7 @@ class Speaker(_BaseSpeaker):
                 import sounddevice as sd
 
                 info = sd.query_devices(self.device, "output")
-            except (OSError, ValueError, Exception) as exc:
+            except Exception as exc:  # PortAudioError, ValueError (no such name), OSError
                 raise AudioDeviceError(_no_device_message(self.device, exc)) from None
             factory = sd.OutputStream
             rate = rate or int(info["default_samplerate"])
