@@ -287,3 +287,15 @@ def test_recording_speaker_flush_when_idle_and_reuse():
     assert speaker.wait_idle(5)
     speaker.close()
     assert sum(np.count_nonzero(b) for _, b in speaker.played_blocks()) > 1500
+
+
+def test_recording_speaker_without_keeping_blocks():
+    clock = ManualClock(T0)
+    events = []
+    speaker = RecordingSpeaker(clock=clock, realtime=False, keep=False, on_event=events.append)
+    speaker.start()
+    speaker.play(tone(0.1, 48000))
+    speaker.play(end())
+    assert speaker.wait_idle(5)
+    speaker.close()
+    assert speaker.played_blocks() == [] and [type(e) for e in events][-1] is PlaybackFinished

@@ -168,9 +168,12 @@ class RecordingSpeaker(_BaseSpeaker):
     """
 
     def __init__(self, clock: Clock = DEFAULT_CLOCK, block_ms: int = 20, on_event=None,
-                 sample_rate: int = 48000, realtime: bool = True):
+                 sample_rate: int = 48000, realtime: bool = True, keep: bool = True):
+        """`keep=False` plays without keeping the blocks (a stand-in for a missing device in
+        a long session); `played_blocks()` and `render()` then have nothing to show."""
         super().__init__(clock, block_ms, on_event, sample_rate)
         self.realtime = realtime
+        self.keep = keep
         self.block_size = max(1, sample_rate * block_ms // 1000)
         self._block_ns = self.block_size * NS_PER_S // sample_rate
         self._played: list[tuple[int, np.ndarray]] = []
@@ -209,7 +212,8 @@ class RecordingSpeaker(_BaseSpeaker):
             if self.realtime:
                 self.clock.sleep_until(self._t_next)
             self._pq.read(block, self._t_next)
-            self._played.append((self._t_next, block.copy()))
+            if self.keep:
+                self._played.append((self._t_next, block.copy()))
             self._t_next += self._block_ns
 
     def played_blocks(self) -> list[tuple[int, np.ndarray]]:
