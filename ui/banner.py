@@ -1,0 +1,102 @@
+"""The message strip at the top of the window: notices from the core, the first-run offer to
+download a speech model, and errors that would otherwise have ended in a crash dialog.
+
+Each message is a row with an optional action button and a close button. Messages with the
+same key replace each other, so a repeated notice does not pile up.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+LOOK = {  # level -> (background, border, icon)
+    "info": ("#eaf1fd", "#b9cdf3", "ℹ"),
+    "warning": ("#fff6e0", "#f0d28a", "⚠"),
+    "error": ("#fdecea", "#f1b0a9", "⛔"),
+}
+INFO_TIMEOUT_MS = 10_000
+
+
+class BannerMessage(QFrame):
+    def __init__(self, key: str, text: str, level: str, parent=None):
+        super().__init__(parent)
+        self.key, self.level = key, level
+        background, border, icon = LOOK.get(level, LOOK["info"])
+        self.setObjectName("bannerMessage")
+        self.setStyleSheet(f"QFrame#bannerMessage {{ background:{background}; "
+                           f"border:1px solid {border}; border-radius:8px; }}")
+        self.icon = QLabel(icon)
+        self.label = QLabel(text)
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.action_button = QPushButton()
+        self.action_button.hide()
+        self.close_button = QPushButton("×")
+        self.close_button.setFlat(True)
+        self.close_button.setStyleSheet("QPushButton { border:none; padding:2px 8px; "
+                                        "font-size:16px; background:transparent; }")
+        self.close_button.setToolTip("Dismiss")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.setSpacing(8)
+        layout.addWidget(self.icon)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.action_button)
+        layout.addWidget(self.close_button)
+
+    @property
+    def text(self) -> str:
+        return self.label.text()
+
+
+class Banner(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(6)
+        self._rows: dict[str, BannerMessage] = {}
+        self.hide()
+
+    def show_message(self, text: str, level: str = "info", *, key: str | None = None,
+                     action: tuple[str, Callable[[], None]] | None = None,
+                     timeout_ms: int | None = None) -> BannerMessage:
+        """Show `text`; info messages without an action fade after a while unless told."""
+        key = key or f"{level}:{text}"
+        self.dismiss(key)
+        row = BannerMessage(key, text, level, self)
+        row.close_button.clicked.connect(lambda: self.dismiss(key))
+        if action is not None:
+            row.action_button.setText(action[0])
+            row.action_button.clicked.connect(action[1])
+            row.action_button.show()
+        self._rows[key] = row
+        self._layout.addWidget(row)
+        self.show()
+        if timeout_ms is None and level == "info" and action is None:
+            timeout_ms = INFO_TIMEOUT_MS
+        if timeout_ms:
+            QTimer.singleShot(timeout_ms, row, lambda: self._expire(row))
+        return row
+
+    def _expire(self, row: BannerMessage) -> None:
+        if self._rows.get(row.key) is row:
+            self.dismiss(row.key)
+
+    def dismiss(self, key: str) -> None:
+        row = self._rows.pop(key, None)
+        if row is not None:
+            row.hide()
+            row.deleteLater()
+        if not self._rows:
+            self.hide()
+
+    def has(self, key: str) -> bool:
+        return key in self._rows
+
+    def messages(self) -> list[tuple[str, str]]:
+        """(level, text) of every message shown, oldest first."""
+        return [(row.level, row.text) for row in self._rows.values()]

@@ -1,0 +1,252 @@
+"""The main window: talk, read, type, and see what each turn cost.
+
+Core events arrive in batches from the bridge (`ui/bridge.py`) and are routed to the widgets
+here; nothing in this file blocks: the session's slow calls run on worker threads, the ones
+made here (`press`, `release`, `interrupt`, `submit_text`) only enqueue work in the core.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFrame, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QVBoxLayout, QWidget,
+)
+
+from assistant.events import (
+    FinalTranscript, Notice, PartialTranscript, SpeechEnded, SpeechStarted, StatusChanged,
+    TurnCompleted,
+)
+from ui import first_run
+from ui.banner import Banner
+from ui.talk_keys import SpaceToTalk
+from ui.widgets.conversation import ConversationView
+from ui.widgets.latency import LatencyPanel
+from ui.widgets.level_meter import LevelMeter
+from ui.widgets.state_indicator import StateIndicator
+from ui.widgets.transcript import TranscriptView
+
+log = logging.getLogger(__name__)
+
+
+def card(*widgets: QWidget, spacing: int = 8) -> QFrame:
+    frame = QFrame()
+    frame.setObjectName("card")
+    layout = QVBoxLayout(frame)
+    layout.setContentsMargins(12, 10, 12, 10)
+    layout.setSpacing(spacing)
+    for widget in widgets:
+        layout.addWidget(widget)
+    return frame
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, controller, model_manager=None):
+        super().__init__()
+        self.controller = controller
+        self.model_manager = model_manager
+        self.setWindowTitle("Voice Assistant")
+        self.resize(1040, 700)
+        self._build()
+        controller.bridge.delivered.connect(self.on_events)
+        controller.started.connect(self._on_started)
+        self.space = SpaceToTalk(self)
+        self.space.pressed.connect(self.press)
+        self.space.released.connect(self.release)
+        self._sync_mode()
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        title = QLabel("Voice Assistant")
+        title.setStyleSheet("font-size:17px; font-weight:700;")
+        self.state = StateIndicator()
+        self.open_mic = QPushButton("Open mic")
+        self.open_mic.setCheckable(True)
+        self.open_mic.setToolTip("Listen all the time and answer when you stop talking "
+                                 "(off: only while the talk button or Space is held)")
+        self.open_mic.toggled.connect(self.set_open_mic)
+        self.clear_button = QPushButton("Clear")
+        self.clear_button.setToolTip("Forget the conversation so far")
+        self.clear_button.clicked.connect(self.clear_conversation)
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.clicked.connect(self.open_settings)
+        header = QHBoxLayout()
+        header.setSpacing(10)
+        header.addWidget(title)
+        header.addSpacing(12)
+        header.addWidget(self.state, 1)
+        for button in (self.open_mic, self.clear_button, self.settings_button):
+            header.addWidget(button)
+
+        self.banner = Banner()
+        self.conversation = ConversationView()
+        self.transcript = TranscriptView()
+        self.level = LevelMeter(lambda: self.controller.session.input_level_dbfs)
+        self.level.setFixedHeight(8)
+
+        self.talk = QPushButton("Hold to talk")
+        self.talk.setObjectName("talk")
+        self.talk.setToolTip("Hold while you speak (or hold the Space bar); let go when done")
+        self.talk.pressed.connect(self.press)
+        self.talk.released.connect(self.release)
+        self.talk.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stop")
+        self.stop_button.setToolTip("Stop the reply now (Esc)")
+        self.stop_button.clicked.connect(self.interrupt)
+        self.input = QLineEdit()
+        self.input.setPlaceholderText("Type a question and press Enter")
+        self.input.returnPressed.connect(self.send_text)
+        self.send_button = QPushButton("Send")
+        self.send_button.clicked.connect(self.send_text)
+
+        you = QLabel("YOU ARE SAYING")
+        you.setObjectName("cardTitle")
+        live = card(you, self.transcript, self.level, spacing=6)
+        controls = QHBoxLayout()
+        controls.setSpacing(8)
+        controls.addWidget(self.talk)
+        controls.addWidget(self.input, 1)
+        controls.addWidget(self.send_button)
+        controls.addWidget(self.stop_button)
+
+        left = QVBoxLayout()
+        left.setSpacing(10)
+        chat = card(self.conversation)
+        chat.setObjectName("chatCard")
+        left.addWidget(chat, 1)
+        left.addWidget(live)
+        left.addLayout(controls)
+        self.latency = LatencyPanel()
+        latency_card = QFrame()
+        latency_card.setObjectName("card")
+        QVBoxLayout(latency_card).addWidget(self.latency)
+        latency_card.layout().setContentsMargins(0, 0, 0, 0)
+        latency_card.setFixedWidth(320)
+        body = QHBoxLayout()
+        body.setSpacing(12)
+        body.addLayout(left, 1)
+        body.addWidget(latency_card)
+
+        root = QWidget()
+        layout = QVBoxLayout(root)
+        layout.setContentsMargins(16, 12, 16, 14)
+        layout.setSpacing(10)
+        layout.addLayout(header)
+        layout.addWidget(self.banner)
+        layout.addLayout(body, 1)
+        self.setCentralWidget(root)
+
+        stop = QAction("Stop", self)
+        stop.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        stop.triggered.connect(self.interrupt)
+        self.addAction(stop)
+
+    # --- what the person does ---------------------------------------------------------------
+
+    def press(self) -> None:
+        self.talk.setProperty("held", True)
+        self._restyle(self.talk)
+        self.controller.session.press()
+
+    def release(self) -> None:
+        self.talk.setProperty("held", False)
+        self._restyle(self.talk)
+        self.controller.session.release()
+
+    def interrupt(self) -> None:
+        self.controller.session.interrupt()
+
+    def send_text(self) -> None:
+        text = self.input.text().strip()
+        if not text:
+            return
+        self.input.clear()
+        self.conversation.add_user_turn(text)
+        self.controller.session.submit_text(text)
+
+    def clear_conversation(self) -> None:
+        self.controller.session.clear_conversation()
+        self.conversation.clear()
+        self.transcript.clear()
+
+    def set_open_mic(self, on: bool) -> None:
+        mode = "open-mic" if on else "ptt"
+        if self.controller.settings.conversation.mode == mode:
+            return
+        new = self.controller.settings.copy()
+        new.conversation.mode = mode
+        try:
+            self.controller.apply(new)
+        except Exception as exc:  # a settings file that cannot be written
+            self.banner.show_message(f"Could not switch the mode: {exc}", "error")
+        self._sync_mode()
+
+    def _sync_mode(self) -> None:
+        on = self.controller.settings.conversation.mode == "open-mic"
+        self.open_mic.blockSignals(True)
+        self.open_mic.setChecked(on)
+        self.open_mic.blockSignals(False)
+        self.open_mic.setText("Open mic: on" if on else "Open mic: off")
+        hint = ("Just talk; I answer when you pause. Hold Space to keep talking through pauses."
+                if on else "Hold the button or the Space bar and speak, or type below.")
+        self.transcript.set_placeholder(hint)
+
+    def open_settings(self) -> None:
+        from ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.controller.settings, parent=self,
+                                level=lambda: self.controller.session.input_level_dbfs,
+                                model_manager=self.model_manager,
+                                apply=self.controller.apply)
+        if dialog.exec():
+            self._sync_mode()
+
+    # --- what the core says -----------------------------------------------------------------
+
+    def on_events(self, events: list) -> None:
+        for event in events:
+            try:
+                self._route(event)
+            except Exception:  # one bad event must not take the rest of the batch with it
+                log.exception("showing %s failed", type(event).__name__)
+        self.conversation.render_dirty()
+
+    def _route(self, event) -> None:
+        if isinstance(event, StatusChanged):
+            self.state.set_state(event.state, event.detail)
+        elif isinstance(event, Notice):
+            self.show_notice(event.message, event.level)
+        elif isinstance(event, SpeechStarted):
+            self.transcript.clear()
+            self.transcript.hearing()
+        elif isinstance(event, PartialTranscript):
+            self.transcript.show_partial(event.text, event.stable_text)
+        elif isinstance(event, SpeechEnded):
+            pass
+        elif isinstance(event, FinalTranscript):
+            self.transcript.clear()
+        elif isinstance(event, TurnCompleted):
+            self.latency.add_turn(event.metrics)
+        self.conversation.handle(event)
+
+    def show_notice(self, message: str, level: str = "info") -> None:
+        if first_run.duplicates_offer(self, message):
+            return
+        self.banner.show_message(message, level)
+
+    def _on_started(self, ok: bool) -> None:
+        if not ok and self.state.state != "error":
+            self.state.set_state("error", "the models could not be loaded")
+
+    def _restyle(self, widget: QWidget) -> None:
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+
+    def closeEvent(self, event) -> None:
+        self.space.uninstall()
+        self.level.timer.stop()
+        super().closeEvent(event)

@@ -1,0 +1,233 @@
+"""The conversation: the user's turns and the assistant's replies as they stream in.
+
+A reply is drawn from two things the core reports: the tokens as the LLM writes them, and the
+speakable chunks cut from them (`TextChunk`, with the index of the token that completed each).
+Text already cut into chunks is drawn chunk by chunk, so the one being spoken
+(`ChunkPlaybackStarted`) can be highlighted; the tokens after the last chunk are drawn as they
+come. Updates only mark a turn dirty; the owner calls `render_dirty()` once per event batch.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+
+from assistant.events import (
+    ChunkPlaybackStarted, FinalTranscript, LlmFinished, LlmToken, PlaybackFinished,
+    StatusChanged, TextChunk, TurnCompleted,
+)
+
+USER_BUBBLE = "background:#3b6fd8; color:white; border-radius:12px;"
+REPLY_BUBBLE = "background:#f1f3f7; color:#1f2933; border-radius:12px;"
+SPEAKING = "background-color:#ffe9a8;"
+UNSPOKEN = "color:#9aa3af; text-decoration:line-through;"
+
+
+@dataclass
+class Reply:
+    generation: int = -1
+    tokens: list[str] = field(default_factory=list)
+    chunks: dict[int, tuple[str, int]] = field(default_factory=dict)  # index -> (text, tokens)
+    playing: int | None = None
+    started: set[int] = field(default_factory=set)
+    finished: bool = False
+    interrupted: bool = False
+
+    def html(self) -> str:
+        parts, used = [], 0
+        for index in sorted(self.chunks):
+            text, token_index = self.chunks[index]
+            style = ""
+            if index == self.playing:
+                style = SPEAKING
+            elif self.interrupted and index not in self.started:
+                style = UNSPOKEN
+            parts.append(f"<span style='{style}'>{html.escape(text)}</span>")
+            used = max(used, token_index)
+        tail = "".join(self.tokens[used:]).strip()
+        if tail and not (self.finished and self.chunks):
+            style = UNSPOKEN if self.interrupted else ""
+            parts.append(f"<span style='{style}'>{html.escape(tail)}</span>")
+        text = " ".join(parts)
+        if not self.finished:
+            text += " <span style='color:#3b6fd8;'>▍</span>"
+        return text or "<span style='color:#9aa3af;'>…</span>"
+
+
+class TurnView:
+    def __init__(self, turn_id: int | None, user_text: str):
+        self.turn_id = turn_id
+        self.user_text = user_text
+        self.reply = Reply()
+        self.user_label = _bubble(USER_BUBBLE)
+        self.reply_label = _bubble(REPLY_BUBBLE)
+        self.badge = QLabel("⏹ interrupted")
+        self.badge.setStyleSheet("color:#d64541; font-size:11px; padding-left:6px;")
+        self.badge.hide()
+        self.user_label.setText(html.escape(user_text))
+        self.has_reply = False
+        self.dirty = True
+
+    def reply_text(self) -> str:
+        return self.reply_label.text()
+
+
+def _bubble(style: str) -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    label.setStyleSheet(f"QLabel {{ {style} padding:8px 12px; }}")
+    return label
+
+
+class ConversationView(QScrollArea):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._body = QWidget()
+        self._body.setObjectName("conversationBody")
+        self._body.setStyleSheet("QWidget#conversationBody { background:#ffffff; }")
+        self.viewport().setStyleSheet("background:#ffffff;")
+        self._layout = QVBoxLayout(self._body)
+        self._layout.setContentsMargins(4, 4, 12, 4)
+        self._layout.setSpacing(6)
+        self._empty = QLabel("Your conversation appears here.")
+        self._empty.setObjectName("hint")
+        self._empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._layout.addWidget(self._empty)
+        self._layout.addStretch(1)
+        self.setWidget(self._body)
+        self.turns: list[TurnView] = []
+        self._rows: list[QWidget] = []
+
+    # --- what happened ----------------------------------------------------------------------
+
+    def add_user_turn(self, text: str, turn_id: int | None = None) -> TurnView:
+        """A typed question is shown at once; its turn id arrives with the first reply event."""
+        turn = TurnView(turn_id, text)
+        self.turns.append(turn)
+        self._empty.hide()
+        self._add_row(turn.user_label, right=True)
+        return turn
+
+    def handle(self, event) -> None:
+        if isinstance(event, FinalTranscript):
+            if event.text.strip() and self._find(event.turn_id) is None:
+                self.add_user_turn(event.text.strip(), event.turn_id)
+            return
+        if not isinstance(event, (StatusChanged, LlmToken, LlmFinished, TextChunk,
+                                  ChunkPlaybackStarted, PlaybackFinished, TurnCompleted)):
+            return
+        if isinstance(event, StatusChanged) and (event.state != "thinking" or not event.turn_id):
+            return
+        turn = self._turn_for(event)
+        if turn is None:
+            return
+        reply = turn.reply
+        if event.generation > reply.generation and not isinstance(event, TurnCompleted):
+            if reply.generation >= 0 and not reply.finished:
+                turn.reply = reply = Reply()  # a held-back reply was thrown away and restarted
+            reply.generation = event.generation
+        elif event.generation < reply.generation and not isinstance(event, TurnCompleted):
+            return  # stale work from before an interruption
+        if isinstance(event, LlmToken):
+            reply.tokens.append(event.text)
+        elif isinstance(event, LlmFinished):
+            reply.finished = True
+        elif isinstance(event, TextChunk):
+            reply.chunks[event.index] = (event.text, event.token_index)
+        elif isinstance(event, ChunkPlaybackStarted):
+            reply.playing = event.chunk_index
+            reply.started.add(event.chunk_index)
+        elif isinstance(event, PlaybackFinished):
+            reply.playing = None
+        elif isinstance(event, TurnCompleted):
+            reply.finished, reply.playing, reply.interrupted = True, None, event.interrupted
+            if not reply.tokens and event.reply_text:
+                reply.tokens.append(event.reply_text)
+        self._show_reply(turn)
+        turn.dirty = True
+
+    def render_dirty(self) -> None:
+        changed = False
+        for turn in self.turns:
+            if turn.dirty and turn.has_reply:
+                turn.reply_label.setText(turn.reply.html())
+                turn.badge.setVisible(turn.reply.interrupted)
+                changed = True
+            turn.dirty = False
+        if changed:
+            self._scroll_to_end()
+
+    def clear(self) -> None:
+        for row in self._rows:
+            row.deleteLater()
+        self._rows.clear()
+        self.turns.clear()
+        self._empty.show()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        for row in self._rows:
+            self._fit(row)
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _find(self, turn_id: int) -> TurnView | None:
+        return next((t for t in reversed(self.turns) if t.turn_id == turn_id), None)
+
+    def _turn_for(self, event) -> TurnView | None:
+        turn = self._find(event.turn_id)
+        if turn is not None:
+            return turn
+        waiting = next((t for t in reversed(self.turns) if t.turn_id is None), None)
+        if waiting is not None:
+            waiting.turn_id = event.turn_id
+            return waiting
+        if isinstance(event, TurnCompleted) and not event.user_text:
+            return None
+        return self.add_user_turn(getattr(event, "user_text", "") or "…", event.turn_id)
+
+    def _show_reply(self, turn: TurnView) -> None:
+        if not turn.has_reply:
+            turn.has_reply = True
+            box = QWidget()
+            column = QVBoxLayout(box)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(2)
+            column.addWidget(turn.reply_label)
+            column.addWidget(turn.badge)
+            self._add_row(box, right=False)
+
+    def _add_row(self, widget: QWidget, right: bool) -> None:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        if right:
+            layout.addStretch(1)
+        layout.addWidget(widget)
+        if not right:
+            layout.addStretch(1)
+        row.bubble = widget
+        self._rows.append(row)
+        self._fit(row)
+        self._layout.insertWidget(self._layout.count() - 1, row)
+        self._scroll_to_end()
+
+    def _fit(self, row: QWidget) -> None:
+        # bubbles shrink to short texts and wrap long ones at about three quarters of the width
+        row.bubble.setMaximumWidth(max(240, int(self.viewport().width() * 0.78)))
+
+    def _scroll_to_end(self) -> None:
+        # after the layout has taken the new size into account
+        QTimer.singleShot(0, self, self._to_bottom)
+
+    def _to_bottom(self) -> None:
+        bar = self.verticalScrollBar()
+        bar.setValue(bar.maximum())

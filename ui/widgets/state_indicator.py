@@ -1,0 +1,59 @@
+"""What the assistant is doing, as a coloured dot and a word."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
+
+from ui import theme
+
+
+class _Dot(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.colour = theme.MUTED
+        self.setFixedSize(QSize(14, 14))
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        halo = QColor(self.colour)
+        halo.setAlpha(60)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(halo)
+        p.drawEllipse(QRectF(0, 0, 14, 14))
+        p.setBrush(self.colour)
+        p.drawEllipse(QRectF(3, 3, 8, 8))
+        p.end()
+
+
+class StateIndicator(QWidget):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.state = ""
+        self.dot = _Dot(self)
+        self.label = QLabel(self)
+        font = QFont(self.label.font())
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        font.setWeight(QFont.Weight.DemiBold)
+        self.label.setFont(font)
+        self.detail = QLabel(self)
+        self.detail.setObjectName("hint")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(8)
+        layout.addWidget(self.dot)
+        layout.addWidget(self.label)
+        layout.addWidget(self.detail, 1)
+        self.set_state("loading")
+
+    def set_state(self, state: str, detail: str = "") -> None:
+        text, colour = theme.STATE_LOOK.get(state, (state.capitalize(), theme.MUTED))
+        self.state = state
+        self.label.setText(text)
+        self.dot.colour = colour
+        self.dot.update()
+        # the core's detail is for logs ("loading models"); only errors need it on screen
+        self.detail.setText(detail if state == "error" else "")
+        self.setToolTip(detail or text)
