@@ -1,0 +1,149 @@
+"""The desktop app: `voice-assistant` with no command (called from `assistant.cli`).
+
+`--replay IN.wav` runs the real app, real models and real session, but hears the file instead
+of the microphone (in real time) and plays into a recording speaker; `--screenshot OUT.png`
+saves the window just before quitting; `--quit-after SECONDS` quits by itself. Together they
+make the README screenshot and let CI check that the whole app comes up and answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from assistant.config import Settings
+from assistant.errors import UserError
+
+log = logging.getLogger(__name__)
+
+
+class ErrorReporter(QObject):
+    """Unexpected exceptions from any thread end up in the log and in the window's banner,
+    not in a crash: the GUI keeps running and the person can carry on or restart."""
+
+    reported = Signal(str)
+
+    def __init__(self):
+        super().__init__()
+        self._previous = sys.excepthook, threading.excepthook
+
+    def install(self) -> None:
+        sys.excepthook = self._hook
+        threading.excepthook = lambda args: self._hook(args.exc_type, args.exc_value,
+                                                       args.exc_traceback)
+
+    def uninstall(self) -> None:
+        sys.excepthook, threading.excepthook = self._previous
+
+    def _hook(self, exc_type, exc, tb) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            QApplication.quit()
+            return
+        if isinstance(exc, UserError):  # expected: one sentence, no traceback
+            message = str(exc)
+        else:
+            log.error("unexpected error", exc_info=(exc_type, exc, tb))
+            message = (f"Something went wrong: {exc_type.__name__}: {exc}. The app keeps "
+                       "running; the details are in the log.")
+        try:
+            self.reported.emit(message)  # queued to the GUI thread when raised elsewhere
+        except RuntimeError:
+            pass
+
+
+def make_session_factory(args, settings: Settings):
+    """How the controller builds its Session: live devices, or the replayed file."""
+    from assistant.session import Session
+
+    replay = getattr(args, "replay", None)
+    kwargs = {}
+    if replay is not None:
+        from assistant.audio.sources import WavSource
+        from assistant.audio.speaker import RecordingSpeaker
+
+        kwargs["make_source"] = lambda s: WavSource(replay, frame_ms=s.audio.frame_ms,
+                                                    realtime=True)
+        kwargs["make_speaker"] = lambda s: RecordingSpeaker(block_ms=s.audio.output_block_ms,
+                                                            realtime=True)
+    elif settings.conversation.log_conversations:
+        from assistant.conversation_log import ConversationLog
+        from assistant.paths import conversation_log_file
+
+        kwargs["conversation_log"] = ConversationLog(conversation_log_file())
+    return lambda s, on_event: Session(s, on_event=on_event, **kwargs)
+
+
+def save_screenshot(window, path: Path) -> bool:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    QApplication.processEvents()  # let the last batch of events paint
+    ok = window.grab().save(str(path))
+    if not ok:
+        print(f"error: could not write the screenshot {path}", file=sys.stderr)
+    return ok
+
+
+def run_app(args, settings: Settings) -> int:
+    from assistant.models import ModelManager
+    from ui import first_run
+    from ui.controller import SessionController
+    from ui.main_window import MainWindow
+    from ui.theme import apply_theme
+    from ui.workers import wait_all
+
+    replay = getattr(args, "replay", None)
+    if replay is not None and not Path(replay).is_file():
+        print(f"error: cannot read {replay}: no such file; check the path.", file=sys.stderr)
+        return 2
+    if replay is not None and getattr(args, "mode", None) is None:
+        settings.conversation.mode = "open-mic"  # nobody holds a key during a replay
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Voice Assistant")
+    app.setDesktopFileName("voice-assistant")
+    apply_theme(app)
+    reporter = ErrorReporter()
+    reporter.install()
+
+    controller = SessionController(settings, make_session_factory(args, settings),
+                                   getattr(args, "config", None))
+    manager = ModelManager()
+    window = MainWindow(controller, manager)
+    reporter.reported.connect(lambda message: window.show_notice(message, "error"))
+    window.show()
+    first_run.offer(window, settings, manager)
+    controller.start()
+
+    screenshot = getattr(args, "screenshot", None)
+    result = {"code": 0}
+
+    def finish() -> None:
+        if screenshot is not None and not save_screenshot(window, screenshot):
+            result["code"] = 1
+        window.close()
+        app.quit()
+
+    quit_after = getattr(args, "quit_after", None)
+    if quit_after is not None:
+        QTimer.singleShot(int(max(0.0, quit_after) * 1000), finish)
+    elif screenshot is not None:
+        app.aboutToQuit.connect(lambda: save_screenshot(window, screenshot))
+
+    # Ctrl+C in the terminal: Python only sees the signal when it runs, so wake it now and then
+    signal.signal(signal.SIGINT, lambda *_: finish())
+    ticker = QTimer()
+    ticker.start(250)
+    ticker.timeout.connect(lambda: None)
+
+    code = app.exec()
+    ticker.stop()
+    controller.shutdown()
+    wait_all(10.0)
+    reporter.uninstall()
+    return result["code"] or code

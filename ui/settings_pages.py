@@ -1,0 +1,134 @@
+"""The pages of the settings dialog, one function each. They only lay out fields; reading,
+checking and applying the values is the dialog's job (`ui/settings_dialog.py`)."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QWidget
+
+from ui import audio_check
+from ui.settings_form import Form, checkbox, combo, line
+from ui.widgets.level_meter import LevelMeter
+
+VAD_LEVELS = [("0 — lets the most sound through", 0), ("1", 1), ("2 — balanced", 2),
+              ("3 — filters the most noise", 3)]
+
+
+def row(*widgets: QWidget, stretch: bool = True) -> QWidget:
+    box = QWidget()
+    layout = QHBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(6)
+    for widget in widgets:
+        layout.addWidget(widget, 1 if widget is widgets[0] and stretch else 0)
+    return box
+
+
+def audio_page(dialog) -> QWidget:
+    s = dialog.settings.audio
+    page = QWidget()
+    form = Form(dialog.fields, page)
+    inputs = [("System default", "")] + [(n, n) for n in audio_check.input_devices()]
+    outputs = [("System default", "")] + [(n, n) for n in audio_check.output_devices()]
+    form.add("audio.input_device", "Microphone", combo(inputs, s.input_device, editable=True))
+    dialog.meter = LevelMeter(dialog.level)
+    dialog.meter.setFixedHeight(8)
+    form.addRow("Input level", dialog.meter)
+    output = combo(outputs, s.output_device, editable=True)
+    dialog.tone_button = QPushButton("Play test sound")
+    dialog.tone_button.clicked.connect(dialog.play_test_sound)
+    form.add("audio.output_device", "Speaker", output, extra=row(output, dialog.tone_button))
+    dialog.tone_status = status_label()
+    form.addRow("", dialog.tone_status)
+    return page
+
+
+def conversation_page(dialog) -> QWidget:
+    s, c = dialog.settings.vad, dialog.settings.conversation
+    page = QWidget()
+    form = Form(dialog.fields, page)
+    form.add("conversation.mode", "Mode",
+             combo([("Push-to-talk", "ptt"), ("Open mic", "open-mic")], c.mode))
+    form.add("vad.aggressiveness", "Noise filtering", combo(VAD_LEVELS, s.aggressiveness),
+             hint="How strictly the voice detector ignores sounds that are not speech.")
+    form.add("vad.end_silence_ms", "End of turn after (ms)", line(s.end_silence_ms),
+             hint="Silence that ends your turn in open-mic mode; shorter answers sooner.")
+    form.add("conversation.barge_in", "Interrupting",
+             checkbox("Let me interrupt a reply by talking", c.barge_in))
+    form.add("conversation.barge_in_min_speech_ms", "Interrupt after (ms)",
+             line(c.barge_in_min_speech_ms),
+             hint="Speech needed to interrupt, so a cough or the reply's own echo does not.")
+    form.add("conversation.half_duplex", "Half-duplex",
+             checkbox("Do not listen while speaking (for speakers without echo cancelling)",
+                      c.half_duplex))
+    return page
+
+
+def speech_page(dialog) -> QWidget:
+    s = dialog.settings.stt
+    page = QWidget()
+    form = Form(dialog.fields, page)
+    form.add("stt.engine", "Engine", combo([("Automatic (Vosk if installed, else Whisper)",
+                                            "auto"), ("Vosk (live partial words)", "vosk"),
+                                           ("Whisper (final text only)", "whisper")], s.engine))
+    form.add("stt.language", "Language", line(s.language, 80))
+    dialog.vosk_combo = combo(dialog.model_items("stt-vosk", "Automatic for the language"),
+                              s.vosk_model, editable=True)
+    add = QPushButton("Add a folder…")
+    add.clicked.connect(dialog.add_model_folder)
+    get = QPushButton("Download…")
+    get.clicked.connect(lambda: dialog.open_downloads("stt-vosk"))
+    form.add("stt.vosk_model", "Vosk model", dialog.vosk_combo,
+             extra=row(dialog.vosk_combo, add, get))
+    dialog.whisper_combo = combo(dialog.model_items("stt-whisper"), s.whisper_model,
+                                 editable=True)
+    get_whisper = QPushButton("Download…")
+    get_whisper.clicked.connect(lambda: dialog.open_downloads("stt-whisper"))
+    form.add("stt.whisper_model", "Whisper model", dialog.whisper_combo,
+             extra=row(dialog.whisper_combo, get_whisper))
+    return page
+
+
+def llm_page(dialog) -> QWidget:
+    s = dialog.settings.llm
+    page = QWidget()
+    form = Form(dialog.fields, page)
+    dialog.llm_combo = combo(dialog.model_items("llm-gguf"), s.model, editable=True)
+    pick = QPushButton("Choose a .gguf file…")
+    pick.clicked.connect(dialog.choose_gguf)
+    get = QPushButton("Download…")
+    get.clicked.connect(lambda: dialog.open_downloads("llm-gguf"))
+    form.add("llm.model", "Model", dialog.llm_combo, extra=row(dialog.llm_combo, pick, get))
+    form.add("llm.context_size", "Context size (tokens)", line(s.context_size))
+    form.add("llm.threads", "Threads", line(s.threads), hint="0 uses every physical core.")
+    form.add("llm.temperature", "Temperature", line(s.temperature),
+             hint="Higher gives more varied answers; lower, more predictable ones.")
+    prompt = QPlainTextEdit(s.system_prompt)
+    prompt.setMinimumHeight(90)
+    form.add("llm.system_prompt", "System prompt", prompt)
+    return page
+
+
+def voice_page(dialog) -> QWidget:
+    s = dialog.settings.tts
+    page = QWidget()
+    form = Form(dialog.fields, page)
+    engine = combo([("espeak-ng (fast, robotic)", "espeak"), ("Piper (natural)", "piper")],
+                   s.engine)
+    form.add("tts.engine", "Engine", engine)
+    dialog.voice_combo = combo([("Default", "")], s.voice, editable=True)
+    dialog.fill_voices(engine.currentData())
+    engine.currentIndexChanged.connect(lambda: dialog.fill_voices(engine.currentData()))
+    form.add("tts.voice", "Voice", dialog.voice_combo)
+    form.add("tts.rate", "Rate (words a minute)", line(s.rate))
+    dialog.preview_button = QPushButton("Preview")
+    dialog.preview_button.clicked.connect(dialog.preview_voice)
+    dialog.preview_status = status_label()
+    form.addRow("", row(dialog.preview_button, dialog.preview_status, stretch=False))
+    return page
+
+
+def status_label() -> QLabel:
+    label = QLabel()
+    label.setWordWrap(True)
+    label.setObjectName("hint")
+    return label
