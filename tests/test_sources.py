@@ -285,6 +285,17 @@ def test_blocking_read_wakes_when_audio_arrives():
     assert mic.read(timeout=0.01) is None
 
 
+def test_a_device_that_goes_away_finishes_the_source():
+    sd = FakeSd()
+    mic = MicSource("usb", clock=ManualClock(start_ns=10**9), sd=sd)
+    mic.start()
+    push(sd.streams[0], np.zeros(320, np.int16))
+    sd.streams[0].active = False  # unplugged: PortAudio stops the stream
+    assert mic.read(timeout=0) is not None  # what was captured is still delivered
+    assert mic.read(timeout=0) is None
+    assert mic.finished and "USB Headset Mic" in mic.error
+
+
 def test_no_input_devices_is_one_sentence():
     with pytest.raises(AudioDeviceError, match="No microphone found"):
         MicSource(sd=FakeSd(devices=[])).start()

@@ -170,6 +170,7 @@ class MicSource:
         self.overflows = 0  # blocks dropped because the reader fell behind
         self.device_overflows = 0  # overruns reported by the audio driver
         self.device_name = ""
+        self.error: str | None = None  # set when the device stopped by itself
         self.rate = SAMPLE_RATE
         self._sd = sd
         self._n = _frame_samples(frame_ms)
@@ -221,7 +222,8 @@ class MicSource:
 
     @property
     def finished(self) -> bool:
-        return self._closed
+        """Closed, or the device stopped by itself (unplugged); `error` then says so."""
+        return self._closed or self.error is not None
 
     @property
     def level_dbfs(self) -> float:
@@ -236,7 +238,7 @@ class MicSource:
             try:
                 seq, t_first, block = self._blocks.popleft()
             except IndexError:
-                if self._closed:
+                if self._closed or self._check_stream():
                     return None
                 self._ready.clear()
                 if self._blocks:
@@ -246,6 +248,14 @@ class MicSource:
                     return None
                 continue
             self._append(seq, t_first, block)
+
+    def _check_stream(self) -> bool:
+        """True when the stream died under us (the device went away)."""
+        stream = self._stream
+        if self.error is None and stream is not None and not getattr(stream, "active", True):
+            self.error = (f"The microphone '{self.device_name}' stopped delivering audio; "
+                          "plug it back in or choose another with --input-device.")
+        return self.error is not None
 
     def _append(self, seq: int, t_first: int, block: np.ndarray) -> None:
         # The timeline follows the sample count (no callback jitter); it restarts at a block's
