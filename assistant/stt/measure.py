@@ -1,7 +1,7 @@
 """How fast is recognition: real-time factor and the delay from the true end of speech to the
 final transcript, over many utterances (p50/p95).
 
-    python -m assistant.stt.measure --engine vosk --language ko --model DIR --count 20
+    python -m assistant.stt.measure --engine vosk --language ko --count 20
     python -m assistant.stt.measure --engine whisper --language en --count 20
 
 makes `--count` utterances with espeak-ng, feeds each in real time through the listening stage
