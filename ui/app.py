@@ -93,6 +93,7 @@ def run_app(args, settings: Settings) -> int:
     from assistant.models import ModelManager
     from ui import first_run
     from ui.controller import SessionController
+    from ui.gc_guard import GuiThreadCollector
     from ui.main_window import MainWindow
     from ui.theme import apply_theme
     from ui.workers import wait_all
@@ -108,6 +109,7 @@ def run_app(args, settings: Settings) -> int:
     app.setApplicationName("Voice Assistant")
     app.setDesktopFileName("voice-assistant")
     apply_theme(app)
+    collector = GuiThreadCollector()
     reporter = ErrorReporter()
     reporter.install()
 
@@ -146,4 +148,5 @@ def run_app(args, settings: Settings) -> int:
     controller.shutdown()
     wait_all(10.0)
     reporter.uninstall()
+    collector.stop()
     return result["code"] or code

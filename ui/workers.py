@@ -74,8 +74,11 @@ class WorkHandle(QObject):
 
     @Slot()
     def _thread_finished(self) -> None:
+        # `finished` is emitted from the thread just before it exits: wait for the exit before
+        # letting go of the Python wrappers, whose release would destroy a running QThread
+        self.wait()
         _running.discard(self)
-        self.thread = None
+        self.thread = self._worker = None
         self.done.emit()
 
     def is_running(self) -> bool:

@@ -14,6 +14,16 @@ from fakes import FakeSession  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
+def collect_on_gui_thread(qapp):
+    """As in the app: garbage holding Qt objects must never be collected on a core thread."""
+    from ui.gc_guard import GuiThreadCollector
+
+    collector = GuiThreadCollector()
+    yield collector
+    collector.stop()
+
+
+@pytest.fixture(autouse=True)
 def config_dir(tmp_path, monkeypatch):
     """Settings are written under tmp_path, never to the developer's own file."""
     path = tmp_path / "config"
