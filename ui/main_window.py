@@ -8,9 +8,10 @@ made here (`press`, `release`, `interrupt`, `submit_text`) only enqueue work in 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QFrame, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QVBoxLayout, QWidget,
 )
@@ -29,6 +30,11 @@ from ui.widgets.state_indicator import StateIndicator
 from ui.widgets.transcript import TranscriptView
 
 log = logging.getLogger(__name__)
+
+
+def app_icon() -> QIcon:
+    path = Path(__file__).resolve().parent.parent / "packaging" / "voice-assistant.svg"
+    return QIcon(str(path)) if path.is_file() else QIcon()
 
 
 def card(*widgets: QWidget, spacing: int = 8) -> QFrame:
@@ -62,6 +68,11 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         title = QLabel("Voice Assistant")
         title.setStyleSheet("font-size:17px; font-weight:700;")
+        logo = QLabel()
+        icon = app_icon()
+        if not icon.isNull():
+            logo.setPixmap(icon.pixmap(28, 28))
+            self.setWindowIcon(icon)
         self.state = StateIndicator()
         self.open_mic = QPushButton("Open mic")
         self.open_mic.setCheckable(True)
@@ -75,6 +86,7 @@ class MainWindow(QMainWindow):
         self.settings_button.clicked.connect(self.open_settings)
         header = QHBoxLayout()
         header.setSpacing(10)
+        header.addWidget(logo)
         header.addWidget(title)
         header.addSpacing(12)
         header.addWidget(self.state, 1)
@@ -105,7 +117,14 @@ class MainWindow(QMainWindow):
 
         you = QLabel("YOU ARE SAYING")
         you.setObjectName("cardTitle")
-        live = card(you, self.transcript, self.level, spacing=6)
+        mic = QLabel("Mic")
+        mic.setObjectName("hint")
+        meter_row = QWidget()
+        meter_layout = QHBoxLayout(meter_row)
+        meter_layout.setContentsMargins(0, 0, 0, 0)
+        meter_layout.addWidget(mic)
+        meter_layout.addWidget(self.level, 1)
+        live = card(you, self.transcript, meter_row, spacing=6)
         controls = QHBoxLayout()
         controls.setSpacing(8)
         controls.addWidget(self.talk)

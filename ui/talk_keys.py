@@ -43,7 +43,8 @@ class SpaceToTalk(QObject):
             return False
         if kind not in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease, QEvent.Type.ShortcutOverride):
             return False
-        if event.key() != Qt.Key.Key_Space or event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier:
+        modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+        if event.key() != Qt.Key.Key_Space or modifiers:  # Ctrl+Space and friends are not talk
             return False
         if not isinstance(obj, QWidget) or obj.window() is not self.window:
             return False

@@ -64,3 +64,24 @@ def test_history_keeps_the_last_50_turns(qtbot):
         panel.add_turn({"v2v_ms": float(i), "stages_ms": STAGES})
     assert len(panel.history.values) == 50 and panel.history.values[0] == 10.0
     panel.grab()
+
+
+def test_hovering_a_segment_or_a_bar_shows_its_figure(qtbot):
+    from PySide6.QtCore import QEvent, QPoint
+    from PySide6.QtGui import QHelpEvent
+    from PySide6.QtWidgets import QApplication, QToolTip
+
+    panel = LatencyPanel()
+    qtbot.addWidget(panel)
+    panel.resize(320, 500)
+    panel.show()
+    panel.add_turn({"v2v_ms": 661.4, "stages_ms": STAGES})
+    name, rect = panel.bar.segments()[0]
+    point = rect.center().toPoint()
+    QApplication.sendEvent(panel.bar, QHelpEvent(QEvent.Type.ToolTip, point,
+                                                 panel.bar.mapToGlobal(point)))
+    assert "End of turn" in QToolTip.text() and STAGE_HELP["endpointing"] in QToolTip.text()
+    chart = panel.history
+    point = QPoint(chart.width() - 2, chart.height() // 2)
+    QApplication.sendEvent(chart, QHelpEvent(QEvent.Type.ToolTip, point, chart.mapToGlobal(point)))
+    assert QToolTip.text() == "661 ms (last turn)"

@@ -36,6 +36,11 @@ class Reply:
     finished: bool = False
     interrupted: bool = False
 
+    def plain(self) -> str:
+        used = max((t for _, t in self.chunks.values()), default=0)
+        parts = [self.chunks[i][0] for i in sorted(self.chunks)]
+        return " ".join(parts + ["".join(self.tokens[used:]).strip()]).strip()
+
     def html(self) -> str:
         parts, used = [], 0
         for index in sorted(self.chunks):
@@ -68,6 +73,7 @@ class TurnView:
         self.badge.setStyleSheet("color:#d64541; font-size:11px; padding-left:6px;")
         self.badge.hide()
         self.user_label.setText(html.escape(user_text))
+        self.user_label.plain = user_text
         self.has_reply = False
         self.dirty = True
 
@@ -159,6 +165,8 @@ class ConversationView(QScrollArea):
         for turn in self.turns:
             if turn.dirty and turn.has_reply:
                 turn.reply_label.setText(turn.reply.html())
+                turn.reply_label.plain = turn.reply.plain() + " ▍"
+                self._fit_label(turn.reply_label)
                 turn.badge.setVisible(turn.reply.interrupted)
                 changed = True
             turn.dirty = False
@@ -222,7 +230,23 @@ class ConversationView(QScrollArea):
 
     def _fit(self, row: QWidget) -> None:
         # bubbles shrink to short texts and wrap long ones at about three quarters of the width
-        row.bubble.setMaximumWidth(max(240, int(self.viewport().width() * 0.78)))
+        row.bubble.setMaximumWidth(self._max_bubble())
+        for label in row.bubble.findChildren(QLabel) or [row.bubble]:
+            self._fit_label(label)
+
+    def _max_bubble(self) -> int:
+        return max(240, int(self.viewport().width() * 0.78))
+
+    def _fit_label(self, label: QLabel) -> None:
+        # a word-wrapped QLabel picks a narrow width of its own; ask for the text's width
+        text = getattr(label, "plain", None)
+        if text is None:
+            return
+        margins = label.contentsMargins()
+        # rich text lays out with a few pixels of its own beyond the padding
+        padding = margins.left() + margins.right() + 12
+        natural = label.fontMetrics().horizontalAdvance(text) + padding
+        label.setMinimumWidth(min(natural, self._max_bubble()))
 
     def _scroll_to_end(self) -> None:
         # after the layout has taken the new size into account

@@ -18,11 +18,12 @@ class HistoryChart(QWidget):
         super().__init__(parent)
         self.capacity = capacity
         self.values: deque[float | None] = deque(maxlen=capacity)
-        self.setMinimumHeight(70)
+        self.setMinimumHeight(90)
+        self.setMaximumHeight(170)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:
-        return QSize(280, 90)
+        return QSize(280, 150)
 
     def add(self, v2v_ms: float | None) -> None:
         self.values.append(v2v_ms)

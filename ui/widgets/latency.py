@@ -55,8 +55,9 @@ class StageBar(QWidget):
     def event(self, event) -> bool:
         if event.type() == event.Type.ToolTip:
             for name, rect in self.segments():
-                if rect.contains(event.position() if hasattr(event, "position") else event.pos()):
-                    QToolTip.showText(event.globalPos(), stage_tooltip(name, self.stages.get(name)), self)
+                if rect.contains(event.pos()):
+                    tip = stage_tooltip(name, self.stages.get(name))
+                    QToolTip.showText(event.globalPos(), tip, self)
                     return True
             QToolTip.hideText()
             return True
@@ -144,7 +145,21 @@ class LatencyPanel(QWidget):
         layout.addLayout(legend)
         layout.addSpacing(8)
         layout.addWidget(history_title)
-        layout.addWidget(self.history, 1)
+        layout.addWidget(self.history)
+        layout.addLayout(self._threshold_legend())
+        layout.addStretch(1)
+
+    @staticmethod
+    def _threshold_legend() -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(12)
+        for colour, text in ((theme.GOOD, "under 0.5 s"), (theme.OK, "under 1 s"),
+                             (theme.BAD, "slower")):
+            label = QLabel(f"<span style='color:{colour.name()};'>●</span> {text}")
+            label.setObjectName("hint")
+            row.addWidget(label)
+        row.addStretch(1)
+        return row
 
     def add_turn(self, metrics: dict) -> None:
         v2v = metrics.get("v2v_ms")

@@ -63,8 +63,13 @@ class LevelMeter(QWidget):
         p.drawRoundedRect(rect, radius, radius)
         level = self.fraction(self.level_db)
         if level > 0:
-            colour = theme.BAD if self.level_db > -6 else theme.OK if self.level_db > -18 else theme.GOOD
-            p.setBrush(colour)
+            # clipping territory in red, a comfortable speaking level in green
+            if self.level_db > -6:
+                p.setBrush(theme.BAD)
+            elif self.level_db > -18:
+                p.setBrush(theme.OK)
+            else:
+                p.setBrush(theme.GOOD)
             p.drawRoundedRect(QRectF(rect.x(), rect.y(), max(rect.height(), rect.width() * level),
                                      rect.height()), radius, radius)
         peak = self.fraction(self.peak_db)
