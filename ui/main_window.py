@@ -125,6 +125,8 @@ class MainWindow(QMainWindow):
         meter_layout.addWidget(mic)
         meter_layout.addWidget(self.level, 1)
         live = card(you, self.transcript, meter_row, spacing=6)
+        for widget in (self.talk, self.input, self.send_button, self.stop_button):
+            widget.setFixedHeight(42)  # one even row, however each style pads its widgets
         controls = QHBoxLayout()
         controls.setSpacing(8)
         controls.addWidget(self.talk)

@@ -104,7 +104,7 @@ def llm_page(dialog) -> QWidget:
              hint="Higher gives more varied answers; lower, more predictable ones.")
     prompt = QPlainTextEdit(s.system_prompt)
     prompt.setMinimumHeight(90)
-    form.add("llm.system_prompt", "System prompt", prompt)
+    form.add("llm.system_prompt", "System prompt", prompt, extra=prompt)  # full width
     return page
 
 
