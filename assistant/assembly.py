@@ -12,6 +12,11 @@ from assistant.config import Settings
 
 log = logging.getLogger(__name__)
 
+# The first chunk is what the user waits for: break at a clause after 3 words, or force a
+# break after 5 (about 7 tokens, ~90 ms of generation here); later chunks go by sentence.
+FIRST_CHUNK_MIN_WORDS = 3
+FIRST_CHUNK_MAX_WORDS = 5
+
 
 def _model_manager():
     from assistant.models import ModelManager
@@ -37,10 +42,13 @@ class Engines:
         from assistant.listening import Listener
         from assistant.llm.engine import LlmEngine
         from assistant.stt.factory import make_recognizer
+        from assistant.stt.threaded import ThreadedRecognizer
         from assistant.tts.factory import make_tts
 
         manager = model_manager or _model_manager()
         recognizer = make_recognizer(settings, manager, notify=notify)
+        if recognizer.streaming:  # decode beside the endpointer, never in its way
+            recognizer = ThreadedRecognizer(recognizer)
         listener = Listener(recognizer, settings.vad, mode=settings.conversation.mode,
                             clock=clock)
         llm_path = manager.resolve("llm-gguf", settings.llm.model)
@@ -75,7 +83,8 @@ def build_pipeline(settings: Settings, *, engines: Engines, source, speaker,
 
     history = history if history is not None else engines.llm.new_history()
     return Pipeline(settings, source=source, listener=engines.listener, llm=engines.llm,
-                    make_chunker=Chunker, tts=engines.tts, speaker=speaker, history=history,
+                    make_chunker=lambda: Chunker(first_min_words=FIRST_CHUNK_MIN_WORDS,
+                                                 first_max_words=FIRST_CHUNK_MAX_WORDS), tts=engines.tts, speaker=speaker, history=history,
                     clock=clock, on_event=on_event, conversation_log=conversation_log,
                     sequential=sequential, echo_filter=echo_filter,
                     wait_for_reply=wait_for_reply)

@@ -27,29 +27,29 @@ RATE = 16000
 DIALOGS = {
     "ko": {
         "questions": [
-            ("오늘 날씨가 어때요?", 9.0),
-            ("좋은 책을 한 권 추천해 주세요.", 9.0),
-            ("커피와 차 중에 무엇이 더 좋아요?", 9.0),
-            ("주말에 무엇을 하면 좋을까요?", 9.0),
-            ("정말 감사합니다 좋은 하루 보내세요.", 8.0),
+            ("오늘 날씨가 어때요?", 14.0),
+            ("좋은 책을 한 권 추천해 주세요.", 14.0),
+            ("커피와 차 중에 무엇이 더 좋아요?", 14.0),
+            ("주말에 무엇을 하면 좋을까요?", 14.0),
+            ("정말 감사합니다 좋은 하루 보내세요.", 10.0),
         ],
         "interrupt": [
             ("용에 대한 아주 긴 이야기를 들려주세요.", 3.0),
-            ("잠깐만요 고양이에 대해 알려 주세요.", 9.0),
+            ("잠깐만요 고양이에 대해 알려 주세요.", 14.0),
             ("고마워요.", 7.0),
         ],
     },
     "en": {
         "questions": [
-            ("What is the weather usually like in spring?", 9.0),
-            ("Can you recommend a good book?", 9.0),
-            ("Do you prefer coffee or tea?", 9.0),
-            ("What should I do this weekend?", 9.0),
-            ("Thank you and have a nice day.", 8.0),
+            ("What is the weather usually like in spring?", 14.0),
+            ("Can you recommend a good book?", 14.0),
+            ("Do you prefer coffee or tea?", 14.0),
+            ("What should I do this weekend?", 14.0),
+            ("Thank you and have a nice day.", 10.0),
         ],
         "interrupt": [
             ("Tell me a very long story about a dragon.", 3.0),
-            ("Wait tell me about cats instead.", 9.0),
+            ("Wait tell me about cats instead.", 14.0),
             ("Thanks.", 7.0),
         ],
     },

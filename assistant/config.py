@@ -65,11 +65,12 @@ class VadSettings:
 class ConversationSettings:
     mode: str = field(default="open-mic", metadata=_choice("ptt", "open-mic"))
     barge_in: bool = True
-    barge_in_min_speech_ms: int = field(default=200, metadata=_range(40, 2000))
+    barge_in_min_speech_ms: int = field(default=100, metadata=_range(40, 2000))
     half_duplex: bool = False
     half_duplex_tail_ms: int = field(default=300, metadata=_range(0, 3000))
-    speculative_start: bool = False
+    speculative_start: bool = True
     speculative_silence_ms: int = field(default=200, metadata=_range(60, 3000))
+    max_reply_sentences: int = field(default=3, metadata=_range(0, 100))  # 0 = no limit
     echo_cancellation: bool = True
     log_conversations: bool = True
 

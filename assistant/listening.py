@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import collections
 import threading
+from typing import Callable
 
 from assistant.clock import DEFAULT_CLOCK, NS_PER_MS, Clock
 from assistant.config import VadSettings
@@ -44,6 +45,9 @@ class Listener:
         self._text = ""
         self._last_end_ns = 0
         self.utterance_start_ns = 0  # capture time of the first sample fed for the turn
+        # called with each open-mic frame right after the endpointer has seen it and before
+        # the recognizer does, so a barge-in decision never waits behind speech recognition
+        self.on_vad: Callable[[AudioFrame], None] | None = None
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -96,6 +100,21 @@ class Listener:
         """The latest partial transcript of the open utterance ("" if none)."""
         return self._text if self._active else ""
 
+    def checkpoint(self) -> str | None:
+        """At a pause in an open-mic turn: the words so far with final quality, the utterance
+        kept open (a speculative reply may start on them). None if the engine cannot."""
+        with self._lock:
+            if not self._active or self._ptt_since is not None:
+                return None
+            try:
+                result = self.recognizer.checkpoint()
+            except NotImplementedError:
+                return None
+            if self._cancel.is_set():
+                return None
+            self._text = result.text
+            return result.text
+
     def silence_ms(self) -> float:
         """How long the user has been silent in the open turn (0 while speaking or in PTT)."""
         if not self._active or self._ptt_since is not None:
@@ -137,7 +156,10 @@ class Listener:
             return events
 
     def _open_mic(self, frame: AudioFrame) -> list[Event]:
-        for event in self.endpointer.process(frame):
+        vad_events = self.endpointer.process(frame)
+        if self.on_vad is not None:
+            self.on_vad(frame)
+        for event in vad_events:
             if isinstance(event, SpeechStarted):  # the pre-roll ends with this frame
                 return self._begin(event.t_onset_ns, self.endpointer.preroll())
             if isinstance(event, SpeechEnded) and self._active:

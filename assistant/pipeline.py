@@ -37,6 +37,7 @@ from assistant.events import (
 from assistant.metrics import RollingStats
 from assistant.replies import ReplyRequest, ReplyWorkers
 from assistant.turns import Turn
+from assistant.vad import VadState
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,8 @@ class Pipeline:
         self.records: list[dict] = []  # finished turns, in order
         self.barge_ins: list[BargeIn] = []
         self.v2v = RollingStats(window=50)
+        self.listen_lag_ms = RollingStats(window=6000)  # frame capture end -> processed
+        self._barge_in_pending = False  # a reply was cut off by speech not yet a turn
         self._generation = 0
         self._gen_lock = threading.Lock()
         self._turn_counter = 0
@@ -85,7 +88,8 @@ class Pipeline:
         self.source_finished = threading.Event()
         self.workers = ReplyWorkers(llm=llm, make_chunker=make_chunker, tts=tts,
                                     speaker=speaker, clock=clock, emit=self._emit,
-                                    is_current=self.is_current, sequential=sequential)
+                                    is_current=self.is_current, sequential=sequential,
+                                    max_sentences=lambda: settings.conversation.max_reply_sentences)
         self.workers.turn_lookup = self._turns.get
 
     # --- generation counter ----------------------------------------------------------------
@@ -113,6 +117,9 @@ class Pipeline:
             self.listener.start()
             self.llm.start()
             self.tts.start()
+        else:
+            self.listener.reset()  # a new input stream for warm engines
+        self.listener.on_vad = self._on_vad
         self.speaker.on_event = self._speaker_events.put
         self.speaker.start()
         self.source.start()
@@ -164,7 +171,12 @@ class Pipeline:
         self._start_reply(turn, text)
 
     def press(self) -> None:
-        self.listener.press(self.clock.now_ns())
+        now = self.clock.now_ns()
+        reply = self._reply_turn
+        if reply is not None:  # pressing the key while it talks interrupts it
+            self._cut_off(reply, onset_ns=now)
+            self._barge_in_pending = True
+        self.listener.press(now)
 
     def release(self) -> None:
         self.listener.release(self.clock.now_ns())
@@ -182,6 +194,8 @@ class Pipeline:
             frame = self.source.read(timeout=0.05)
             if frame is None:
                 if self.source.finished:
+                    for event in self.listener.finish():  # speech cut off by the end
+                        self._on_listener_event(event)
                     self.source_finished.set()
                     self._emit(SourceFinished(t_ns=self.clock.now_ns()))
                     return
@@ -196,8 +210,8 @@ class Pipeline:
             try:
                 for event in self.listener.process(frame):
                     self._on_listener_event(event)
-                self._check_barge_in(frame)
                 self._check_speculative(frame)
+                self.listen_lag_ms.add((self.clock.now_ns() - frame.t_end_ns) / NS_PER_MS)
             except Exception:
                 log.exception("listening failed on a frame; dropping the utterance")
                 self.listener.cancel()
@@ -217,6 +231,7 @@ class Pipeline:
         if isinstance(event, SpeechStarted):
             turn = self._new_turn(source="voice")
             turn.t_onset_ns = event.t_onset_ns
+            turn.barge_in, self._barge_in_pending = self._barge_in_pending, False
             self._listening_turn = turn
             self._emit_for(turn, event)
             if self._reply_turn is None:
@@ -242,8 +257,8 @@ class Pipeline:
     def _on_final(self, turn: Turn, text: str) -> None:
         text = text.strip()
         if turn.speculative_text is not None and self._reply_turn is turn:
-            if _same_words(turn.speculative_text, text):
-                turn.user_text = text
+            if turn.committed or _same_words(turn.speculative_text, text):
+                turn.user_text = text or turn.speculative_text
                 self.workers.release_held(turn)
                 return
             self._discard_speculative(turn)
@@ -289,9 +304,9 @@ class Pipeline:
                 self._discard_speculative(turn)
             return
         if silence_ms >= conv.speculative_silence_ms and self._reply_turn is None:
-            partial = self.listener.current_text().strip()
-            if partial:
-                self._start_reply(turn, partial, speculative=True)
+            words = (self.listener.checkpoint() or "").strip()
+            if words:
+                self._start_reply(turn, words, speculative=True)
 
     def _discard_speculative(self, turn: Turn) -> None:
         self._bump_generation()
@@ -307,17 +322,37 @@ class Pipeline:
 
     # --- barge-in -------------------------------------------------------------------------
 
-    def _check_barge_in(self, frame) -> None:
+    def _on_vad(self, frame) -> None:
+        """Right after the endpointer saw a frame, before speech recognition: barge-in, and
+        committing a speculative reply the moment the turn ends."""
+        self._commit_speculative_at_end()
         conv = self.settings.conversation
         reply = self._reply_turn
-        listening = self._listening_turn
-        if (not conv.barge_in or reply is None or listening is None or listening is reply
-                or not reply.committed or self.settings.conversation.half_duplex):
+        if (not conv.barge_in or conv.half_duplex or reply is None or not reply.committed
+                or reply is self._listening_turn):
             return
-        voiced_ms = self.listener.voiced_ms()
-        if voiced_ms >= conv.barge_in_min_speech_ms:
-            self._cut_off(reply, onset_ns=listening.t_onset_ns or frame.t_ns)
-            listening.barge_in = True
+        endpointer = self.listener.endpointer
+        if endpointer.state is VadState.QUIET:
+            return
+        # speech since the onset, with at least two frames the gate confirmed as voice
+        speech_ms = (frame.t_end_ns - (endpointer.onset_ns or frame.t_ns)) / NS_PER_MS
+        if endpointer.voiced_ms >= 40 and speech_ms >= conv.barge_in_min_speech_ms:
+            self._cut_off(reply, onset_ns=endpointer.onset_ns or frame.t_ns)
+            if self._listening_turn is not None:
+                self._listening_turn.barge_in = True
+            else:
+                self._barge_in_pending = True
+
+    def _commit_speculative_at_end(self) -> None:
+        """The endpointer has just closed the turn and the words are those the speculative
+        reply was started on: let it play now instead of waiting for the final decode."""
+        turn = self._listening_turn
+        if (turn is None or turn.committed or self._reply_turn is not turn
+                or turn.speculative_text is None or not self.listener.active
+                or self.listener.endpointer.state is not VadState.QUIET):
+            return
+        if _same_words(self.listener.current_text(), turn.speculative_text):
+            self.workers.release_held(turn)
 
     def _cut_off(self, turn: Turn, onset_ns: int) -> None:
         """Silence first, then cancel; the turn is finished with what was actually played."""
@@ -377,7 +412,10 @@ class Pipeline:
             turn.finished = True
             turn.interrupted = interrupted
         record = turn.record(t0_ns=self.t0_ns, t_silent_ns=t_silent_ns)
-        self.history.add_exchange(turn.user_text, record["reply_text"], interrupted)
+        # a reply heard in full goes back to the model exactly as it wrote it, so the next
+        # prompt shares its prefix with the model's cache and only the new words are evaluated
+        heard = record["reply_text"] if interrupted else (turn.reply_text or record["reply_text"])
+        self.history.add_exchange(turn.user_text, heard, interrupted)
         self.v2v.add(record["v2v_ms"])
         self.records.append(record)
         if self.conversation_log is not None:

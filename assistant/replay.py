@@ -21,6 +21,7 @@ import soundfile
 
 from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock, ms
 from assistant.config import Settings
+from assistant.errors import UserError
 from assistant.metrics import STAGE_NAMES, summarize
 
 log = logging.getLogger(__name__)
@@ -37,13 +38,16 @@ class ReplayResult:
     sequential: bool
     wall_s: float
     notices: list[str] = field(default_factory=list)
+    listen_lag_ms: list[float] = field(default_factory=list)  # per frame, capture -> processed
 
     @property
     def barge_ins_ms(self) -> list[float]:
         return [b["latency_ms"] for b in self.barge_ins]
 
     def summary(self) -> dict:
-        return summarize_turns(self.turns, self.barge_ins_ms)
+        summary = summarize_turns(self.turns, self.barge_ins_ms)
+        summary["listener_lag_ms"] = summarize(self.listen_lag_ms)
+        return summary
 
     def to_json(self) -> dict:
         return {"turns": self.turns, "barge_ins": self.barge_ins, "summary": self.summary()}
@@ -66,7 +70,17 @@ def summarize_turns(turns: list[dict], barge_ins_ms: list[float]) -> dict:
 
 
 def input_info(path: Path) -> tuple[int, int]:
-    info = soundfile.info(str(path))
+    """(sample rate, frames) of a sound file; a bad file raises UserError in one line."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"Cannot read {path}: no such file; check the path.")
+    try:
+        info = soundfile.info(str(path))
+    except (RuntimeError, soundfile.LibsndfileError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UserError(f"Cannot read {path} as audio ({reason}); give a WAV or FLAC file.") from None
+    if info.frames == 0:
+        raise UserError(f"{path} holds no audio; record something longer.")
     return info.samplerate, info.frames
 
 
@@ -99,7 +113,8 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
     speaker = RecordingSpeaker(clock=clock, realtime=realtime)
     echo = None
     if echo_gain > 0:
-        echo = EchoPath(gain=echo_gain, delay_ms=echo_delay_ms)
+        echo = EchoPath(gain=echo_gain, delay_ms=echo_delay_ms,
+                        speaker_rate=speaker.sample_rate)
         speaker.add_tap(echo.on_played)
     source = WavSource(in_path, clock=clock, realtime=realtime, mix=echo.mix if echo else None)
     pipeline = build_pipeline(settings, engines=engines, source=source, speaker=speaker,
@@ -121,6 +136,7 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
         if own_engines:
             engines.close()
     turns = [pipeline.relative_record(record) for record in pipeline.records]
+    listen_lag = pipeline.listen_lag_ms.values()
     barge_ins = [{"t_onset_ms": round(ms(b.t_onset_ns - t0_ns), 1),
                   "t_silent_ms": round(ms(b.t_silent_ns - t0_ns), 1),
                   "latency_ms": round(ms(b.t_silent_ns - b.t_onset_ns), 1)}
@@ -133,7 +149,8 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
         out_audio = speaker.render(t0_ns, in_rate, n_out)
     return ReplayResult(turns=turns, barge_ins=barge_ins, t0_ns=t0_ns, in_rate=in_rate,
                         in_samples=in_samples, out_audio=out_audio, sequential=sequential,
-                        wall_s=time.monotonic() - started, notices=notices)
+                        wall_s=time.monotonic() - started, notices=notices,
+                        listen_lag_ms=listen_lag)
 
 
 def write_outputs(result: ReplayResult, out_path: Path | None, metrics_path: Path | None):

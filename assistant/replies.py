@@ -27,6 +27,37 @@ log = logging.getLogger(__name__)
 APOLOGY = "Sorry, something went wrong while I was thinking. Please try again."
 
 
+class SentenceCounter:
+    """Counts sentences ended in a token stream ('.', '!' or '?' followed by a space or the
+    end), ignoring dots inside numbers and common abbreviations."""
+
+    ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.", "e.g.", "i.e.", "vs.", "etc.")
+
+    def __init__(self):
+        self.text = ""
+        self.count = 0
+
+    def feed(self, token: str) -> int:
+        for char in token:
+            if char.isspace() and self.text and self.text[-1] in ".!?":
+                last_word = self.text.rsplit(None, 1)[-1].lower()
+                if last_word not in self.ABBREVIATIONS and not last_word[:-1].replace(".", "").isdigit():
+                    self.count += 1
+            self.text = (self.text + char)[-40:]
+        return self.count
+
+
+def trim_leading_silence(samples: np.ndarray, rate: int, threshold: float = 0.003,
+                         keep_ms: float = 5.0) -> np.ndarray:
+    """The voice's lead-in silence before the first word is pure latency: drop it, keeping a
+    few milliseconds so the onset is not clicked."""
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    if len(loud) == 0:
+        return samples[:0]
+    start = max(0, loud[0] - int(rate * keep_ms / 1000))
+    return samples[start:]
+
+
 @dataclass
 class ReplyRequest:
     turn: Turn
@@ -44,7 +75,8 @@ class ReplyEnd:
 
 class ReplyWorkers:
     def __init__(self, *, llm, make_chunker, tts, speaker, clock, emit: Callable,
-                 is_current: Callable[[int], bool], sequential: bool = False):
+                 is_current: Callable[[int], bool], sequential: bool = False,
+                 max_sentences: Callable[[], int] = lambda: 0):
         self.llm = llm
         self.make_chunker = make_chunker
         self.tts = tts
@@ -53,6 +85,7 @@ class ReplyWorkers:
         self.emit = emit
         self.is_current = is_current
         self.sequential = sequential
+        self.max_sentences = max_sentences  # read per reply: settings apply live
         self._requests: queue.Queue = queue.Queue()
         self._chunks: queue.Queue = queue.Queue()
         self._held: dict[int, list[AudioChunk]] = {}  # audio of speculative replies, by turn
@@ -129,6 +162,8 @@ class ReplyWorkers:
         n_chunks = 0
         n_tokens = 0
         reason = "stop"
+        limit = self.max_sentences()
+        sentences = SentenceCounter()
         for token in self.llm.stream_reply(request.messages, generation=generation):
             if not self.is_current(generation):
                 reason = "cancelled"
@@ -140,6 +175,10 @@ class ReplyWorkers:
             self.emit(LlmToken(turn_id=turn.turn_id, generation=generation, t_ns=now,
                                text=token, index=n_tokens))
             n_tokens += 1
+            if limit and sentences.feed(token) >= limit:
+                self.llm.cancel()  # a spoken reply of `limit` sentences is long enough
+                reason = "sentences"
+                break
             if not self.sequential:
                 for text in chunker.feed(token):
                     self._queue_chunk(turn, generation, text, n_chunks, n_tokens)
@@ -150,6 +189,10 @@ class ReplyWorkers:
                               n_tokens=n_tokens, reason=reason))
         if reason == "cancelled" or not self.is_current(generation):
             return
+        if reason == "stop" and getattr(self.llm, "last_finish_reason", "") == "length":
+            dropped = chunker.drop_unfinished_sentence()  # never speak half a sentence
+            if dropped.strip() and turn.reply_text.endswith(dropped.strip()):
+                turn.reply_text = turn.reply_text[: -len(dropped.strip())].rstrip()
         tail = chunker.flush() if not self.sequential else self._sequential_chunks(parts)
         for text in tail:
             self._queue_chunk(turn, generation, text, n_chunks, n_tokens)
@@ -210,9 +253,13 @@ class ReplyWorkers:
 
     def _synthesize(self, chunk: TextChunk, pending: list[AudioChunk]) -> None:
         turn = self._turn_of(chunk)
+        first = chunk.index == 0
         for samples in self.tts.synthesize(chunk.text):
             if not self.is_current(chunk.generation):
                 return
+            if first and samples is not None:
+                samples = trim_leading_silence(samples, self.tts.sample_rate)
+                first = len(samples) == 0
             if samples is None or len(samples) == 0:
                 continue
             now = self.clock.now_ns()

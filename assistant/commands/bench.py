@@ -17,11 +17,11 @@ def add_arguments(parser):
 
 
 def run(args, settings) -> int:
-    from assistant.audio.sources import check_audio_file
+    from assistant.replay import input_info
     from assistant.bench import format_report, run_bench
 
     for path in args.files:
-        check_audio_file(path)
+        input_info(path)
     report = run_bench(settings, args.files, repeat=max(args.repeat, 1),
                        progress=lambda m: print(m, file=sys.stderr))
     print(format_report(report))

@@ -24,12 +24,12 @@ def add_arguments(parser):
 
 
 def run(args, settings) -> int:
-    from assistant.audio.sources import check_audio_file
+    from assistant.replay import input_info
     from assistant.conversation_log import ConversationLog
     from assistant.paths import conversation_log_file
     from assistant.replay import run_replay, write_outputs
 
-    check_audio_file(args.input)
+    input_info(args.input)
     if not 0.0 <= args.echo <= 4.0:
         from assistant.errors import UserError
 

@@ -61,6 +61,12 @@ class Recognizer:
     def finish(self) -> Transcript:
         raise NotImplementedError
 
+    def checkpoint(self) -> Transcript:
+        """Everything heard so far as a final-quality transcript, while the utterance stays
+        open (the user paused; a speculative reply may start on it). Audio accepted later
+        adds to it; `finish()` still gives the whole utterance."""
+        raise NotImplementedError
+
     def cancel(self) -> None:
         self._cancelled.set()
 

@@ -70,6 +70,16 @@ class VoskRecognizer(Recognizer):
         self._rec = vosk.KaldiRecognizer(self._model, self.sample_rate)
         self._rec.SetWords(True)
         self._rec.SetPartialWords(True)
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """The first decode of a process pays for lazy initialisation (close to a second with
+        a large graph); pay it now rather than in the user's first turn."""
+        noise = np.random.default_rng(0).normal(0, 300, self.sample_rate).astype(np.int16)
+        self._rec.AcceptWaveform(noise.tobytes())
+        self._rec.PartialResult()
+        self._rec.FinalResult()
+        self._rec.Reset()
 
     def begin(self) -> None:
         super().begin()
@@ -102,6 +112,15 @@ class VoskRecognizer(Recognizer):
             return None
         self._last_partial = text
         return Partial(text=text, stable_text=stable)
+
+    def checkpoint(self) -> Transcript:
+        """Close the current Vosk segment (as Vosk's own endpointer does at a pause); the
+        recognizer goes on with a new segment for whatever follows."""
+        self._segments.append(json.loads(self._rec.FinalResult()))
+        self._since_partial = 0
+        text = self._joined(seg.get("text", "") for seg in self._segments)
+        self._last_partial = text
+        return Transcript(text=text)
 
     def finish(self) -> Transcript:
         self._segments.append(json.loads(self._rec.FinalResult()))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.audio.devices import dbfs
 from assistant.errors import ModelError
 from assistant.events import WordInfo
 from assistant.stt.base import (
@@ -73,14 +74,28 @@ class WhisperRecognizer(Recognizer):
         if self._model is None:
             raise RuntimeError("WhisperRecognizer.start() was not called")
         self._chunks = []
+        self._checkpoint = None
+        self._checkpoint_at = 0
 
     def accept(self, samples: np.ndarray) -> Partial | None:
         if not self.cancelled:
             self._chunks.append(np.asarray(samples, dtype=np.int16).copy())
         return None
 
+    def checkpoint(self) -> Transcript:
+        """Decode what was heard so far; `finish()` reuses it when nothing came after."""
+        self._checkpoint = self._decode(list(self._chunks))
+        self._checkpoint_at = len(self._chunks)
+        return self._checkpoint
+
     def finish(self) -> Transcript:
         chunks, self._chunks = self._chunks, []
+        checkpoint, self._checkpoint = self._checkpoint, None
+        if checkpoint is not None and not self.cancelled and _quiet(chunks[self._checkpoint_at:]):
+            return checkpoint  # only silence since the checkpoint: no second decode
+        return self._decode(chunks)
+
+    def _decode(self, chunks: list) -> Transcript:
         if self.cancelled or not chunks:
             return Transcript(text="")
         audio = np.concatenate(chunks).astype(np.float32) / 32768.0
@@ -104,3 +119,11 @@ class WhisperRecognizer(Recognizer):
     def close(self) -> None:
         self._model = None
         self._chunks = []
+
+
+def _quiet(chunks: list, threshold_dbfs: float = -45.0) -> bool:
+    """True when the audio holds no frame louder than `threshold_dbfs` (pause, no words)."""
+    for chunk in chunks:
+        if len(chunk) and dbfs(chunk) > threshold_dbfs:
+            return False
+    return True

@@ -79,6 +79,14 @@ class Chunker:
         self._buf = ""
         return chunks
 
+    def drop_unfinished_sentence(self) -> str:
+        """The reply was cut at the token limit: forget the trailing half sentence, unless
+        nothing has been said yet (then it is all there is). Returns what was dropped."""
+        if self._first:
+            return ""
+        dropped, self._buf = self._buf, ""
+        return dropped
+
     def _emit(self, piece: str, out: list[str]) -> None:
         text = clean_for_speech(piece)
         if is_speakable(text):

@@ -1,0 +1,105 @@
+"""Speech recognition on a thread of its own.
+
+The listener thread runs the endpointer on every frame; if it also waited for the recognizer,
+a slow decoding step (Vosk decodes in batches, and the first batch of a turn is the whole
+pre-roll) would delay every endpointing and barge-in decision behind it. Wrapped in a
+`ThreadedRecognizer`, `accept` only queues the samples and returns the newest partial the
+worker has produced; `finish` waits for the backlog and the final result.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+
+import numpy as np
+
+from assistant.stt.base import Partial, Recognizer, Transcript
+
+
+class _Pending:
+    def __init__(self):
+        self.done = threading.Event()
+        self.result: Transcript | None = None
+        self.error: BaseException | None = None
+
+
+class ThreadedRecognizer(Recognizer):
+    def __init__(self, inner: Recognizer):
+        super().__init__(inner.model_path, inner.language)
+        self.inner = inner
+        self.engine = inner.engine
+        self.streaming = inner.streaming
+        self.sample_rate = inner.sample_rate
+        self._jobs: queue.Queue = queue.Queue()
+        self._partial: Partial | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.inner.start()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="stt", daemon=True)
+            self._thread.start()
+
+    def begin(self) -> None:
+        super().begin()
+        with self._lock:
+            self._partial = None
+        self._jobs.put(("begin", None))
+
+    def accept(self, samples: np.ndarray) -> Partial | None:
+        self._jobs.put(("audio", np.array(samples, dtype=np.int16, copy=True)))
+        with self._lock:
+            partial, self._partial = self._partial, None
+        return partial
+
+    def finish(self) -> Transcript:
+        return self._wait_for("finish")
+
+    def checkpoint(self) -> Transcript:
+        return self._wait_for("checkpoint")
+
+    def _wait_for(self, kind: str) -> Transcript:
+        pending = _Pending()
+        self._jobs.put((kind, pending))
+        pending.done.wait()
+        if pending.error is not None:
+            raise pending.error
+        return pending.result
+
+    def cancel(self) -> None:
+        super().cancel()
+        self.inner.cancel()
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._jobs.put(("stop", None))
+            self._thread.join(5)
+            self._thread = None
+        self.inner.close()
+
+    def _work(self) -> None:
+        while True:
+            kind, payload = self._jobs.get()
+            if kind == "stop":
+                return
+            try:
+                if kind == "begin":
+                    self.inner.begin()
+                elif kind == "audio":
+                    if not self.inner.cancelled:
+                        partial = self.inner.accept(payload)
+                        if partial is not None:
+                            with self._lock:
+                                self._partial = partial
+                elif kind == "finish":
+                    payload.result = self.inner.finish()
+                elif kind == "checkpoint":
+                    payload.result = self.inner.checkpoint()
+            except BaseException as exc:  # handed to the waiting caller
+                if isinstance(payload, _Pending):
+                    payload.error = exc
+            finally:
+                if isinstance(payload, _Pending):
+                    payload.done.set()
