@@ -9,7 +9,7 @@ import time
 
 from assistant.config import Settings
 from assistant.events import (
-    ChunkPlaybackStarted, FinalTranscript, LlmFinished, LlmToken, PartialTranscript,
+    ChunkPlaybackStarted, FinalTranscript, LlmFinished, LlmToken, Notice, PartialTranscript,
     PlaybackFinished, PlaybackStarted, SpeechEnded, SpeechStarted, StatusChanged, TextChunk,
     TurnCompleted,
 )
@@ -85,9 +85,23 @@ class FakeSession:
         self.calls.append("clear")
 
     def apply_settings(self, new: Settings, background: bool = True) -> None:
+        """Like the core: a model change reloads on a thread of its own, saying so."""
         self.calls.append("apply")
         self.applied.append(new)
+        reload = (new.stt, new.llm, new.tts) != (self.settings.stt, self.settings.llm,
+                                                 self.settings.tts)
         self.settings = new
+        if reload:
+            def load():
+                self.loading = True
+                self._emit(StatusChanged, state="loading", detail="loading the new models")
+                time.sleep(self.load_s + 0.2)
+                self.loading = False
+                self._emit(StatusChanged, state="listening")
+                self._emit(Notice, message="The new models are loaded.", level="info")
+            thread = threading.Thread(target=load, daemon=True)
+            self._threads.append(thread)
+            thread.start()
 
     def _reply(self, turn: int, text: str) -> None:
         self._cancel.clear()
