@@ -158,3 +158,26 @@ def test_unexpected_exception_goes_to_the_banner_not_a_crash(open_window, qtbot)
     texts = " ".join(text for level, text in window.banner.messages() if level == "error")
     assert "ValueError: boom" in texts and "ZeroDivisionError" in texts
     assert window.isVisible()
+
+
+def test_a_speculative_reply_before_the_final_transcript_joins_its_turn(open_window, qtbot):
+    from assistant.events import (
+        FinalTranscript, LlmToken, SpeechStarted, StatusChanged, TurnCompleted,
+    )
+
+    window = open_window()
+    bridge = window.controller.bridge
+    for event in (SpeechStarted(turn_id=7, t_onset_ns=1),
+                  PartialTranscript(turn_id=7, text="what is the capital", stable_text="what"),
+                  StatusChanged(turn_id=7, generation=3, state="thinking"),
+                  LlmToken(turn_id=7, generation=3, text="Paris", index=0)):
+        bridge.post(event)
+    qtbot.waitUntil(lambda: len(window.conversation.turns) == 1, timeout=2000)
+    assert window.conversation.turns[0].user_label.text() == "what is the capital"
+    bridge.post(FinalTranscript(turn_id=7, generation=3, text="what is the capital of France"))
+    bridge.post(TurnCompleted(turn_id=7, generation=3, user_text="what is the capital of France",
+                              reply_text="Paris", interrupted=False, metrics={}))
+    qtbot.waitUntil(lambda: window.conversation.turns[0].reply.finished, timeout=2000)
+    assert len(window.conversation.turns) == 1
+    assert window.conversation.turns[0].user_label.text() == "what is the capital of France"
+    assert "Paris" in reply_text(window)

@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from assistant.events import (
-    ChunkPlaybackStarted, FinalTranscript, LlmFinished, LlmToken, PlaybackFinished,
-    StatusChanged, TextChunk, TurnCompleted,
+    ChunkPlaybackStarted, FinalTranscript, LlmFinished, LlmToken, PartialTranscript,
+    PlaybackFinished, SpeechStarted, StatusChanged, TextChunk, TurnCompleted,
 )
 
 USER_BUBBLE = "background:#3b6fd8; color:white; border-radius:12px;"
@@ -111,6 +111,7 @@ class ConversationView(QScrollArea):
         self.setWidget(self._body)
         self.turns: list[TurnView] = []
         self._rows: list[QWidget] = []
+        self._heard: dict[int, str] = {}  # voice turns still being spoken: words so far
 
     # --- what happened ----------------------------------------------------------------------
 
@@ -123,9 +124,17 @@ class ConversationView(QScrollArea):
         return turn
 
     def handle(self, event) -> None:
+        if isinstance(event, (SpeechStarted, PartialTranscript)):
+            self._heard[event.turn_id] = getattr(event, "text", "")
+            return
         if isinstance(event, FinalTranscript):
-            if event.text.strip() and self._find(event.turn_id) is None:
-                self.add_user_turn(event.text.strip(), event.turn_id)
+            text = event.text.strip()
+            heard = self._heard.pop(event.turn_id, None)
+            turn = self._find(event.turn_id)
+            if turn is None and text:
+                self.add_user_turn(text, event.turn_id)
+            elif turn is not None and (text or heard is not None):
+                self._set_user_text(turn, text or turn.user_text)
             return
         if not isinstance(event, (StatusChanged, LlmToken, LlmFinished, TextChunk,
                                   ChunkPlaybackStarted, PlaybackFinished, TurnCompleted)):
@@ -155,6 +164,8 @@ class ConversationView(QScrollArea):
             reply.playing = None
         elif isinstance(event, TurnCompleted):
             reply.finished, reply.playing, reply.interrupted = True, None, event.interrupted
+            if event.user_text and event.user_text != turn.user_text:
+                self._set_user_text(turn, event.user_text)
             if not reply.tokens and event.reply_text:
                 reply.tokens.append(event.reply_text)
         self._show_reply(turn)
@@ -174,6 +185,7 @@ class ConversationView(QScrollArea):
             self._scroll_to_end()
 
     def clear(self) -> None:
+        self._heard.clear()
         for row in self._rows:
             row.deleteLater()
         self._rows.clear()
@@ -194,6 +206,10 @@ class ConversationView(QScrollArea):
         turn = self._find(event.turn_id)
         if turn is not None:
             return turn
+        if event.turn_id in self._heard:
+            # a reply started speculatively on the words heard so far, before the final
+            # transcript: show them until the final one replaces them
+            return self.add_user_turn(self._heard[event.turn_id] or "…", event.turn_id)
         waiting = next((t for t in reversed(self.turns) if t.turn_id is None), None)
         if waiting is not None:
             waiting.turn_id = event.turn_id
@@ -201,6 +217,12 @@ class ConversationView(QScrollArea):
         if isinstance(event, TurnCompleted) and not event.user_text:
             return None
         return self.add_user_turn(getattr(event, "user_text", "") or "…", event.turn_id)
+
+    def _set_user_text(self, turn: TurnView, text: str) -> None:
+        turn.user_text = text
+        turn.user_label.setText(html.escape(text))
+        turn.user_label.plain = text
+        self._fit_label(turn.user_label)
 
     def _show_reply(self, turn: TurnView) -> None:
         if not turn.has_reply:
