@@ -62,12 +62,15 @@ class HistoryChart(QWidget):
         pen = QPen(QColor("#c9d1dc"))
         pen.setStyle(Qt.PenStyle.DashLine)
         p.setFont(self.font())
-        for guide in GUIDES_MS:
+        last_label_y = None
+        for guide in reversed(GUIDES_MS):
             y = h - 1 - (h - 4) * guide / top
             p.setPen(pen)
             p.drawLine(QPointF(0, y), QPointF(w, y))
-            p.setPen(theme.MUTED)
-            p.drawText(QRectF(2, y - 14, 60, 13), Qt.AlignmentFlag.AlignLeft, f"{guide} ms")
+            if last_label_y is None or y - last_label_y >= 14:  # slow turns squeeze the guides
+                p.setPen(theme.MUTED)
+                p.drawText(QRectF(2, y - 14, 60, 13), Qt.AlignmentFlag.AlignLeft, f"{guide} ms")
+                last_label_y = y
         slot = self._slot()
         first = self.capacity - len(self.values)  # newest on the right
         p.setPen(Qt.PenStyle.NoPen)
