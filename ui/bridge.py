@@ -13,7 +13,7 @@ import logging
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from assistant.events import LlmToken, PartialTranscript
+from assistant.events import PartialTranscript
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,3 @@ class EventBridge(QObject):
         if batch:
             self.counts["batches"] += 1
             self.delivered.emit(batch)
-
-
-def is_high_rate(event) -> bool:
-    return isinstance(event, (LlmToken, PartialTranscript))
