@@ -35,8 +35,10 @@ DIALOGS = {
         ],
         "interrupt": [
             ("용에 대한 아주 긴 이야기를 들려주세요.", 3.0),
-            ("잠깐만요 고양이에 대해 알려 주세요.", 14.0),
-            ("고마워요.", 7.0),
+            ("잠깐만요 고양이에 대해 알려 주세요.", 3.0),
+            ("아니요 강아지에 대해 말해 주세요.", 3.0),
+            ("그만 그냥 날씨를 알려 주세요.", 14.0),
+            ("고마워요.", 10.0),
         ],
     },
     "en": {
@@ -49,8 +51,10 @@ DIALOGS = {
         ],
         "interrupt": [
             ("Tell me a very long story about a dragon.", 3.0),
-            ("Wait tell me about cats instead.", 14.0),
-            ("Thanks.", 7.0),
+            ("Wait tell me about cats instead.", 3.0),
+            ("No tell me about dogs please.", 3.0),
+            ("Stop and just tell me the weather.", 14.0),
+            ("Thanks.", 10.0),
         ],
     },
 }
@@ -91,7 +95,7 @@ def write_dialogs(out_dir: Path, language: str = "ko") -> list[Path]:
             path = out_dir / f"{name}-{language}.wav"
             soundfile.write(path, audio, RATE, subtype="PCM_16")
             sidecar = {"language": language, "sample_rate": RATE, "segments": segments,
-                       "interrupts": [1] if name == "interrupt" else []}
+                       "interrupts": [1, 2, 3] if name == "interrupt" else []}
             path.with_suffix(".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1))
             written.append(path)
     return written

@@ -232,6 +232,9 @@ class Pipeline:
             turn = self._new_turn(source="voice")
             turn.t_onset_ns = event.t_onset_ns
             turn.barge_in, self._barge_in_pending = self._barge_in_pending, False
+            # speech that begins while a reply plays must win a barge-in to count: otherwise
+            # it is the assistant's own echo, a cough, or noise
+            turn.during_reply = self._reply_turn is not None and not turn.barge_in
             self._listening_turn = turn
             self._emit_for(turn, event)
             if self._reply_turn is None:
@@ -256,6 +259,10 @@ class Pipeline:
 
     def _on_final(self, turn: Turn, text: str) -> None:
         text = text.strip()
+        if turn.during_reply and not turn.barge_in:
+            log.info("ignoring speech heard while replying (no barge-in): %r", text[:60])
+            self._turns.pop(turn.turn_id, None)
+            return
         if turn.speculative_text is not None and self._reply_turn is turn:
             if turn.committed or _same_words(turn.speculative_text, text):
                 turn.user_text = text or turn.speculative_text
@@ -325,18 +332,25 @@ class Pipeline:
     def _on_vad(self, frame) -> None:
         """Right after the endpointer saw a frame, before speech recognition: barge-in, and
         committing a speculative reply the moment the turn ends."""
+        endpointer = self.listener.endpointer
+        if self.echo_filter is not None and hasattr(self.echo_filter, "observe"):
+            self.echo_filter.observe(user_quiet=endpointer.state is VadState.QUIET)
         self._commit_speculative_at_end()
         conv = self.settings.conversation
         reply = self._reply_turn
         if (not conv.barge_in or conv.half_duplex or reply is None or not reply.committed
                 or reply is self._listening_turn):
             return
-        endpointer = self.listener.endpointer
         if endpointer.state is VadState.QUIET:
             return
-        # speech since the onset, with at least two frames the gate confirmed as voice
-        speech_ms = (frame.t_end_ns - (endpointer.onset_ns or frame.t_ns)) / NS_PER_MS
+        # speech since the onset, with at least two frames the gate confirmed as voice, and
+        # (with echo cancellation) standing above what is left of the assistant's own voice
+        onset = endpointer.onset_ns or frame.t_ns
+        speech_ms = (frame.t_end_ns - onset) / NS_PER_MS
         if endpointer.voiced_ms >= 40 and speech_ms >= conv.barge_in_min_speech_ms:
+            guard = getattr(self.echo_filter, "user_above_echo", None)
+            if guard is not None and not guard(onset):
+                return
             self._cut_off(reply, onset_ns=endpointer.onset_ns or frame.t_ns)
             if self._listening_turn is not None:
                 self._listening_turn.barge_in = True

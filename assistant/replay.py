@@ -39,6 +39,7 @@ class ReplayResult:
     wall_s: float
     notices: list[str] = field(default_factory=list)
     listen_lag_ms: list[float] = field(default_factory=list)  # per frame, capture -> processed
+    echo: dict | None = None  # echo level before and after cancellation
 
     @property
     def barge_ins_ms(self) -> list[float]:
@@ -47,6 +48,8 @@ class ReplayResult:
     def summary(self) -> dict:
         summary = summarize_turns(self.turns, self.barge_ins_ms)
         summary["listener_lag_ms"] = summarize(self.listen_lag_ms)
+        if self.echo is not None:
+            summary["echo"] = self.echo
         return summary
 
     def to_json(self) -> dict:
@@ -91,6 +94,7 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
     """Run one replay. `engines` (an `Engines`, already started) lets a bench keep the models
     warm across runs; without it they are loaded here and closed at the end."""
     from assistant.assembly import Engines, build_pipeline
+    from assistant.audio.echo_cancel import EchoCanceller
     from assistant.audio.echo_sim import EchoPath
     from assistant.audio.sources import WavSource
     from assistant.audio.speaker import RecordingSpeaker
@@ -117,9 +121,14 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
                         speaker_rate=speaker.sample_rate)
         speaker.add_tap(echo.on_played)
     source = WavSource(in_path, clock=clock, realtime=realtime, mix=echo.mix if echo else None)
+    canceller = None
+    if settings.conversation.echo_cancellation:
+        canceller = EchoCanceller(speaker_rate=speaker.sample_rate)
+        speaker.add_tap(canceller.on_played)
     pipeline = build_pipeline(settings, engines=engines, source=source, speaker=speaker,
                               clock=clock, on_event=note, sequential=sequential,
-                              conversation_log=conversation_log, wait_for_reply=not realtime)
+                              conversation_log=conversation_log, wait_for_reply=not realtime,
+                              echo_filter=canceller)
     started = time.monotonic()
     try:
         pipeline.start(load_models=False)
@@ -150,7 +159,8 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
     return ReplayResult(turns=turns, barge_ins=barge_ins, t0_ns=t0_ns, in_rate=in_rate,
                         in_samples=in_samples, out_audio=out_audio, sequential=sequential,
                         wall_s=time.monotonic() - started, notices=notices,
-                        listen_lag_ms=listen_lag)
+                        listen_lag_ms=listen_lag,
+                        echo=canceller.stats() if canceller is not None else None)
 
 
 def write_outputs(result: ReplayResult, out_path: Path | None, metrics_path: Path | None):

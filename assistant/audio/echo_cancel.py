@@ -1,0 +1,102 @@
+"""Acoustic echo cancellation: the microphone hears the assistant's own voice from the
+speakers; WebRTC's AEC3 (pywebrtc-audio) removes it, using what the speaker played as the
+reference.
+
+Why AEC3: it is the canceller every browser runs, with delay estimation, a nonlinear residual
+suppressor and double-talk handling; pywebrtc-audio ships it prebuilt for Linux, macOS and
+Windows, so nothing compiles at install. SpeexDSP's canceller is simpler but needs the echo
+delay given exactly and leaves more residual echo.
+
+Besides cleaning frames, the canceller estimates how much echo survives (the coupling from
+played audio to the cleaned microphone signal, learned while only the assistant talks) and
+says whether the cleaned signal since some moment stands clearly above that: the double-talk
+rule a barge-in must pass, so an echo remnant never interrupts the assistant.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+
+import numpy as np
+
+from assistant.audio.devices import dbfs
+from assistant.audio.played_timeline import PlayedTimeline
+from assistant.events import AudioFrame
+
+log = logging.getLogger(__name__)
+
+PIECE = 160  # AEC3 works on 10 ms at 16 kHz
+FAR_ACTIVE_DBFS = -55.0  # the assistant is audibly playing
+USER_MARGIN_DB = 6.0  # cleaned audio must exceed the expected echo remnant by this much
+
+
+class EchoCanceller:
+    def __init__(self, speaker_rate: int = 48000, stream_delay_ms: int = 0):
+        self.played = PlayedTimeline(speaker_rate)
+        self.on_played = self.played.on_played  # the speaker tap
+        self.stream_delay_ms = stream_delay_ms
+        # cleaned level minus played level while only echo is heard; AEC3 removes 30 dB and
+        # more once converged, so start there and learn the real figure as the reply plays
+        self.coupling_db = -30.0
+        self._aec = None
+        self._frames: collections.deque = collections.deque(maxlen=200)  # (t_ns, out, far)
+        self._echo_in: list[float] = []  # near level while only the assistant plays
+        self._echo_out: list[float] = []  # the same after cancellation
+
+    def start(self) -> None:
+        from pywebrtc_audio import EchoCanceller as Aec3
+
+        self._aec = Aec3(sample_rate=16000, num_channels=1,
+                         stream_delay_ms=self.stream_delay_ms)
+
+    def __call__(self, frame: AudioFrame) -> AudioFrame:
+        if self._aec is None:
+            self.start()
+        near = np.ascontiguousarray(frame.samples, dtype=np.int16)
+        far = np.clip(self.played.read(frame.t_ns, len(near)) * 32767, -32768, 32767)
+        far = far.astype(np.int16)
+        out = np.empty_like(near)
+        for i in range(0, len(near), PIECE):
+            piece = near[i:i + PIECE]
+            if len(piece) < PIECE:  # a short last frame: pass through
+                out[i:] = piece
+                break
+            out[i:i + PIECE] = self._aec.process(piece, far[i:i + PIECE])
+        near_db, out_db, far_db = dbfs(near), dbfs(out), dbfs(far)
+        self._frames.append((frame.t_end_ns, out_db, far_db, near_db))
+        return AudioFrame(samples=out, t_ns=frame.t_ns, sample_rate=frame.sample_rate)
+
+    def observe(self, user_quiet: bool) -> None:
+        """After the endpointer saw the latest frame: while nobody speaks but the assistant
+        plays, learn how much of it survives cancellation."""
+        if not self._frames or not user_quiet:
+            return
+        _t, out_db, far_db, near_db = self._frames[-1]
+        if far_db < FAR_ACTIVE_DBFS:
+            return
+        observed = max(out_db - far_db, -60.0)  # digital silence would drag it to -100
+        self.coupling_db += 0.1 * (observed - self.coupling_db)
+        self._echo_in.append(near_db)
+        self._echo_out.append(out_db)
+        del self._echo_in[:-3000], self._echo_out[:-3000]
+
+    def user_above_echo(self, since_ns: int) -> bool:
+        """True when, since `since_ns`, most frames stand above the expected echo remnant (or
+        the assistant was silent): speech of the user's, not of the assistant's."""
+        recent = [(out_db, far_db) for t, out_db, far_db, _n in self._frames if t > since_ns]
+        if not recent:
+            return False
+        above = sum(1 for out_db, far_db in recent
+                    if far_db < FAR_ACTIVE_DBFS
+                    or out_db > far_db + self.coupling_db + USER_MARGIN_DB)
+        return above * 2 >= len(recent)
+
+    def stats(self) -> dict:
+        """Echo level before and after cancellation while only the assistant spoke."""
+        if not self._echo_in:
+            return {"frames": 0}
+        echo_in = float(np.median(self._echo_in))
+        echo_out = float(np.median(self._echo_out))
+        return {"frames": len(self._echo_in), "echo_in_dbfs": round(echo_in, 1),
+                "residual_dbfs": round(echo_out, 1), "reduction_db": round(echo_in - echo_out, 1)}

