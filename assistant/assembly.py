@@ -47,8 +47,8 @@ class Engines:
 
         manager = model_manager or _model_manager()
         recognizer = make_recognizer(settings, manager, notify=notify)
-        if recognizer.streaming:  # decode beside the endpointer, never in its way
-            recognizer = ThreadedRecognizer(recognizer)
+        # decode beside the endpointer, never in its way
+        recognizer = ThreadedRecognizer(recognizer)
         listener = Listener(recognizer, settings.vad, mode=settings.conversation.mode,
                             clock=clock)
         llm_path = manager.resolve("llm-gguf", settings.llm.model)

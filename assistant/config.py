@@ -70,7 +70,7 @@ class ConversationSettings:
     half_duplex_tail_ms: int = field(default=300, metadata=_range(0, 3000))
     speculative_start: bool = True
     speculative_silence_ms: int = field(default=200, metadata=_range(60, 3000))
-    max_reply_sentences: int = field(default=3, metadata=_range(0, 100))  # 0 = no limit
+    max_reply_sentences: int = field(default=2, metadata=_range(0, 100))  # 0 = no limit
     echo_cancellation: bool = True
     log_conversations: bool = True
 

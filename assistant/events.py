@@ -91,6 +91,14 @@ class PartialTranscript(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TranscriptCheckpoint(Event):
+    """At a pause inside a turn: the words so far with final quality; the turn goes on
+    (a speculative reply may start on them)."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class FinalTranscript(Event):
     text: str
     words: tuple[WordInfo, ...] = ()

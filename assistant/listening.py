@@ -22,6 +22,7 @@ from assistant.clock import DEFAULT_CLOCK, NS_PER_MS, Clock
 from assistant.config import VadSettings
 from assistant.events import (
     AudioFrame, Event, FinalTranscript, PartialTranscript, SpeechEnded, SpeechStarted,
+    TranscriptCheckpoint,
 )
 from assistant.stt.base import Recognizer
 from assistant.vad import Endpointer, VadState
@@ -48,6 +49,7 @@ class Listener:
         # called with each open-mic frame right after the endpointer has seen it and before
         # the recognizer does, so a barge-in decision never waits behind speech recognition
         self.on_vad: Callable[[AudioFrame], None] | None = None
+        self._checkpoints: collections.deque = collections.deque()  # (turn_id, Transcript)
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -100,20 +102,36 @@ class Listener:
         """The latest partial transcript of the open utterance ("" if none)."""
         return self._text if self._active else ""
 
-    def checkpoint(self) -> str | None:
-        """At a pause in an open-mic turn: the words so far with final quality, the utterance
-        kept open (a speculative reply may start on them). None if the engine cannot."""
+    def request_checkpoint(self) -> bool:
+        """At a pause in an open-mic turn: ask for the words so far with final quality while
+        the utterance stays open. A `TranscriptCheckpoint` comes out of a later `process()`
+        (at once with a synchronous recognizer). False when there is nothing to ask."""
         with self._lock:
             if not self._active or self._ptt_since is not None:
-                return None
+                return False
+            turn = self.turn_id
+            asynchronous = getattr(self.recognizer, "checkpoint_async", None)
+            if asynchronous is not None:
+                # called on the recognizer's thread: hand over only, never take a lock that
+                # this thread may hold while it waits for that recognizer
+                asynchronous(lambda result: self._checkpoints.append((turn, result)))
+                return True
             try:
-                result = self.recognizer.checkpoint()
+                self._checkpoints.append((turn, self.recognizer.checkpoint()))
             except NotImplementedError:
-                return None
-            if self._cancel.is_set():
-                return None
+                return False
+            return True
+
+    def _take_checkpoints(self) -> list[Event]:
+        events: list[Event] = []
+        while self._checkpoints:
+            turn, result = self._checkpoints.popleft()
+            if result is None or turn != self.turn_id or not self._active or self._cancel.is_set():
+                continue
             self._text = result.text
-            return result.text
+            events.append(TranscriptCheckpoint(turn_id=turn, generation=self.generation,
+                                               t_ns=self.clock.now_ns(), text=result.text))
+        return events
 
     def silence_ms(self) -> float:
         """How long the user has been silent in the open turn (0 while speaking or in PTT)."""
@@ -133,6 +151,7 @@ class Listener:
     def process(self, frame: AudioFrame) -> list[Event]:
         with self._lock:
             events = self._apply_cancel()
+            events += self._take_checkpoints()
             events += self._apply_controls(until_ns=frame.t_ns + frame.duration_ns // 2)
             self._last_end_ns = frame.t_end_ns
             if self._ptt_since is not None:

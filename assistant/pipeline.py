@@ -32,6 +32,7 @@ from assistant.events import (
     SpeechEnded,
     SpeechStarted,
     StatusChanged,
+    TranscriptCheckpoint,
     TurnCompleted,
 )
 from assistant.metrics import RollingStats
@@ -245,6 +246,8 @@ class Pipeline:
             return
         if isinstance(event, PartialTranscript):
             self._emit_for(turn, event)
+        elif isinstance(event, TranscriptCheckpoint):
+            self._on_checkpoint(turn, event.text)
         elif isinstance(event, SpeechEnded):
             turn.timeline.speech_end = event.t_true_end_ns
             turn.timeline.mark("end_detected", event.t_ns)
@@ -310,10 +313,19 @@ class Pipeline:
             if silence_ms == 0 and self._reply_turn is turn:  # the user went on talking
                 self._discard_speculative(turn)
             return
-        if silence_ms >= conv.speculative_silence_ms and self._reply_turn is None:
-            words = (self.listener.checkpoint() or "").strip()
-            if words:
-                self._start_reply(turn, words, speculative=True)
+        if silence_ms == 0:
+            turn.checkpoint_requested = False  # talking again: a later pause may ask anew
+        elif (silence_ms >= conv.speculative_silence_ms and self._reply_turn is None
+                and not turn.checkpoint_requested):
+            turn.checkpoint_requested = self.listener.request_checkpoint()
+
+    def _on_checkpoint(self, turn: Turn, text: str) -> None:
+        """The words so far are known with final quality: start the reply on them, unless
+        the user has started talking again meanwhile."""
+        text = text.strip()
+        if (text and turn.speculative_text is None and self._reply_turn is None
+                and self.listener.silence_ms() > 0):
+            self._start_reply(turn, text, speculative=True)
 
     def _discard_speculative(self, turn: Turn) -> None:
         self._bump_generation()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
@@ -23,6 +24,7 @@ from assistant.errors import AudioDeviceError, UserError
 from assistant.events import AudioFrame
 
 RESYNC_NS = 50_000_000  # re-anchor the frame timeline when it drifts this far from the callback
+HEALTH_CHECK_S = 0.25  # a blocking read looks at the stream at least this often
 MixHook = Callable[[int, int], "np.ndarray | None"]
 
 
@@ -160,10 +162,16 @@ class MicSource:
     behind, the oldest block is dropped and counted in `overflows`. Resampling (when the device
     cannot record at 16 kHz), framing and the level meter happen in `read()`, on the reader's
     thread.
+
+    A device that fails mid-stream finishes the source with a one-line `error`: PortAudio
+    stopping the stream by itself (unplugged), the stream refusing to answer, or no audio at
+    all for `stall_s` real seconds while the stream claims to run (a hung driver or server).
+    `RecoveringSource` (assistant/audio/recovery.py) reopens it when the device is back.
     """
 
     def __init__(self, device: str | int | None = None, *, frame_ms: int = 20,
-                 clock: Clock = DEFAULT_CLOCK, max_queue_ms: int = 2000, sd: Any = None):
+                 clock: Clock = DEFAULT_CLOCK, max_queue_ms: int = 2000, sd: Any = None,
+                 stall_s: float = 3.0):
         self.device_spec = device
         self.frame_ms = frame_ms
         self.clock = clock
@@ -172,6 +180,8 @@ class MicSource:
         self.device_name = ""
         self.error: str | None = None  # set when the device stopped by itself
         self.rate = SAMPLE_RATE
+        self.stall_s = stall_s  # (real seconds; generous: a sound server may take ~2 s to start)
+        self._last_block_s = 0.0  # time.monotonic() of the latest callback (or of start)
         self._sd = sd
         self._n = _frame_samples(frame_ms)
         self._blocks: collections.deque = collections.deque(maxlen=max(2, max_queue_ms // frame_ms))
@@ -195,6 +205,7 @@ class MicSource:
         else:
             self.rate = int(device.default_samplerate)
             self._resampler = StreamResampler(self.rate, SAMPLE_RATE)
+        self._last_block_s = time.monotonic()
         try:
             self._stream = sd.InputStream(
                 device=device.index, samplerate=self.rate, channels=1, dtype="int16",
@@ -202,7 +213,8 @@ class MicSource:
             )
             self._stream.start()
         except Exception as exc:  # PortAudioError, or a host API refusing the settings
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = _first_line(exc)
+            self._discard_stream()
             raise AudioDeviceError(
                 f"Cannot record from '{device.name}' ({reason}); "
                 "choose another with --input-device."
@@ -211,6 +223,7 @@ class MicSource:
     def _callback(self, indata, frames, time_info, status) -> None:
         # Runs on the audio thread: copy, stamp, enqueue; never block, never compute.
         t_first = self.clock.now_ns() - frames * NS_PER_S // self.rate
+        self._last_block_s = time.monotonic()
         if status and getattr(status, "input_overflow", False):
             self.device_overflows += 1
         if len(self._blocks) == self._blocks.maxlen:
@@ -231,7 +244,9 @@ class MicSource:
         return self._level
 
     def read(self, timeout: float | None = None) -> AudioFrame | None:
-        deadline = None if timeout is None else self.clock.now_ns() + int(timeout * NS_PER_S)
+        """The next frame; None after `timeout` real seconds, or when finished (closed, or the
+        device failed: then `error` says how)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         while True:
             if len(self._pending) >= self._n:
                 return self._next_frame()
@@ -243,19 +258,34 @@ class MicSource:
                 self._ready.clear()
                 if self._blocks:
                     continue
-                wait = None if deadline is None else max(0.0, (deadline - self.clock.now_ns()) / NS_PER_S)
-                if not self._ready.wait(wait) and not self._blocks:
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
                     return None
+                # wake now and then to notice a stream that died without a word
+                wait = HEALTH_CHECK_S if left is None else min(left, HEALTH_CHECK_S)
+                self._ready.wait(wait)
                 continue
             self._append(seq, t_first, block)
 
     def _check_stream(self) -> bool:
-        """True when the stream died under us (the device went away)."""
+        """True when the stream died under us (the device went away or hung)."""
         stream = self._stream
-        if self.error is None and stream is not None and not getattr(stream, "active", True):
-            self.error = (f"The microphone '{self.device_name}' stopped delivering audio; "
-                          "plug it back in or choose another with --input-device.")
+        if self.error is not None or stream is None:
+            return self.error is not None
+        try:
+            active = bool(getattr(stream, "active", True))
+        except Exception as exc:  # PortAudioError: the stream cannot even say
+            self._fail(f"it reports {_first_line(exc)}")
+            return True
+        if not active:
+            self._fail("it stopped")
+        elif self.stall_s and time.monotonic() - self._last_block_s > self.stall_s:
+            self._fail(f"no audio for {self.stall_s:g} s")
         return self.error is not None
+
+    def _fail(self, how: str) -> None:
+        self.error = (f"The microphone '{self.device_name}' stopped delivering audio ({how}); "
+                      "plug it back in or choose another with --input-device.")
 
     def _append(self, seq: int, t_first: int, block: np.ndarray) -> None:
         # The timeline follows the sample count (no callback jitter); it restarts at a block's
@@ -283,10 +313,19 @@ class MicSource:
     def close(self) -> None:
         self._closed = True
         self._ready.set()
+        self._discard_stream()
+
+    def _discard_stream(self) -> None:
         stream, self._stream = self._stream, None
-        if stream is not None:
+        if stream is None:
+            return
+        for step in (stream.stop, stream.close):
             try:
-                stream.stop()
-                stream.close()
+                step()
             except Exception:  # the device may already be gone; closing must not raise
                 pass
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

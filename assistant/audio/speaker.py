@@ -103,6 +103,8 @@ class Speaker(_BaseSpeaker):
 
     `stream_factory(samplerate, blocksize, channels, dtype, device, callback)` builds the stream
     (tests inject a fake); `sample_rate` forces the device rate instead of its default.
+    `stream_problem()` says when the device has failed under a running stream;
+    `RecoveringSpeaker` (assistant/audio/recovery.py) acts on it.
     """
 
     def __init__(self, device=None, clock: Clock = DEFAULT_CLOCK, block_ms: int = 20,
@@ -114,10 +116,17 @@ class Speaker(_BaseSpeaker):
         self._stream = None
         self._channels = 1
         self._block = np.zeros(0, dtype=np.float32)
+        self._last_callback_s = 0.0  # time.monotonic() of the latest callback (or the open)
 
     def start(self) -> None:
         if self._started:
             return
+        self._pq.start_reporting()
+        self._open_stream()
+        self._started = True
+
+    def _open_stream(self) -> None:
+        """Open and start the output stream; AudioDeviceError in one sentence if it cannot."""
         factory, rate = self._stream_factory, self._forced_rate
         if factory is None:
             try:
@@ -132,31 +141,53 @@ class Speaker(_BaseSpeaker):
         self._pq.sample_rate = rate = rate or 48000
         blocksize = max(1, rate * self.block_ms // 1000)
         self._block = np.zeros(blocksize, dtype=np.float32)
-        self._pq.start_reporting()
+        self._last_callback_s = time.monotonic()
         try:
             self._stream = factory(samplerate=rate, blocksize=blocksize, channels=self._channels,
                                    dtype="float32", device=self.device, callback=self._callback)
             self._stream.start()
         except Exception as exc:
+            self._discard_stream()
             raise AudioDeviceError(_no_device_message(self.device, exc)) from None
-        self._started = True
+
+    def stream_problem(self, stall_s: float = 2.0) -> str | None:
+        """Why the running stream no longer plays (one phrase), or None while it does: PortAudio
+        stopped it by itself, it cannot say, or its callback has not run for `stall_s` s."""
+        stream = self._stream
+        if stream is None:
+            return "it is not open"
+        try:
+            active = bool(getattr(stream, "active", True))
+        except Exception as exc:  # PortAudioError
+            text = str(exc).strip()
+            return f"it reports {text.splitlines()[0] if text else type(exc).__name__}"
+        if not active:
+            return "it stopped"
+        if stall_s and time.monotonic() - self._last_callback_s > stall_s:
+            return f"it has asked for no audio for {stall_s:g} s"
+        return None
 
     def _callback(self, outdata, frames, time_info, status) -> None:
+        self._last_callback_s = time.monotonic()
         t_ns = self.clock.now_ns()
         block = self._block if len(self._block) == frames else np.zeros(frames, np.float32)
         self._pq.read(block, t_ns)
         outdata[:] = block[:, None]
 
     def close(self) -> None:
-        stream, self._stream = self._stream, None
         self._started = False
-        if stream is not None:
-            try:
-                stream.stop()
-                stream.close()
-            except Exception:
-                log.exception("closing the output stream failed")
+        self._discard_stream()
         self._pq.stop_reporting(0.5)
+
+    def _discard_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is None:
+            return
+        for step in (stream.stop, stream.close):
+            try:
+                step()
+            except Exception as exc:  # a device that is gone may refuse; closing goes on
+                log.debug("closing the output stream: %s", exc)
 
 
 class RecordingSpeaker(_BaseSpeaker):

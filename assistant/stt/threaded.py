@@ -60,6 +60,11 @@ class ThreadedRecognizer(Recognizer):
     def checkpoint(self) -> Transcript:
         return self._wait_for("checkpoint")
 
+    def checkpoint_async(self, done) -> None:
+        """Queue a checkpoint; `done(Transcript | None)` is called on the recognizer's thread
+        (None when it failed). `done` must only hand the result over, never block."""
+        self._jobs.put(("checkpoint_async", done))
+
     def _wait_for(self, kind: str) -> Transcript:
         pending = _Pending()
         self._jobs.put((kind, pending))
@@ -97,6 +102,12 @@ class ThreadedRecognizer(Recognizer):
                     payload.result = self.inner.finish()
                 elif kind == "checkpoint":
                     payload.result = self.inner.checkpoint()
+                elif kind == "checkpoint_async":
+                    try:
+                        result = None if self.inner.cancelled else self.inner.checkpoint()
+                    except Exception:
+                        result = None
+                    payload(result)
             except BaseException as exc:  # handed to the waiting caller
                 if isinstance(payload, _Pending):
                     payload.error = exc
