@@ -57,13 +57,15 @@ class NullSource:
 class Session:
     def __init__(self, settings: Settings, *, on_event: Callable[[Event], None] | None = None,
                  clock: Clock = DEFAULT_CLOCK, make_source=None, make_speaker=None,
-                 conversation_log=None):
+                 conversation_log=None, require_devices: bool = False):
         self.settings = settings
         self.on_event = on_event or (lambda event: None)
         self.clock = clock
         self._make_source = make_source or self._default_source
         self._make_speaker = make_speaker or self._default_speaker
         self.conversation_log = conversation_log
+        # headless use has no text box to fall back on: a missing device is an error there
+        self.require_devices = require_devices
         self.engines: Engines | None = None
         self.pipeline = None
         self.source = None
@@ -93,12 +95,17 @@ class Session:
         try:
             source.start()
         except AudioDeviceError as exc:
+            if self.require_devices:
+                raise
             self._notice(f"{exc} Typed questions still work.", "warning")
             source = NullSource()
         speaker = self._make_speaker(settings)
         try:
             speaker.start()
         except AudioDeviceError as exc:
+            if self.require_devices:
+                source.close()
+                raise
             self._notice(f"{exc} Replies are shown but not spoken.", "warning")
             speaker = RecordingSpeaker(clock=self.clock, realtime=True, keep=False)
         return source, speaker
@@ -120,7 +127,14 @@ class Session:
         with self._lock:
             self.engines = engines
             self.history = engines.llm.new_history()
-            self._start_pipeline()
+            try:
+                self._start_pipeline()
+            except AudioDeviceError as exc:  # only with require_devices
+                engines.close()
+                self.engines = None
+                self._notice(str(exc), "error")
+                self._status("error", str(exc))
+                return False
         return True
 
     def _start_pipeline(self) -> None:

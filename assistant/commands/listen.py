@@ -1,11 +1,53 @@
-"""The `listen` command (being built)."""
+"""`voice-assistant listen`: the conversation loop headless, on the microphone and speaker."""
 
-from assistant.errors import UserError
+from __future__ import annotations
+
+import signal
+import sys
+import threading
 
 
 def add_arguments(parser):
-    pass
+    parser.add_argument("--seconds", type=float, default=0.0,
+                        help="stop after this long (default: until Ctrl-C)")
 
 
-def run(args, settings):
-    raise UserError("The listen command is not available in this build yet.")
+def run(args, settings) -> int:
+    from assistant.conversation_log import ConversationLog
+    from assistant.events import (
+        BargeIn, FinalTranscript, Notice, PartialTranscript, StatusChanged, TurnCompleted,
+    )
+    from assistant.paths import conversation_log_file
+    from assistant.session import Session
+
+    done = threading.Event()
+
+    def show(event):
+        if isinstance(event, Notice):
+            print(f"{event.level}: {event.message}", file=sys.stderr)
+        elif isinstance(event, StatusChanged):
+            print(f"[{event.state}]", file=sys.stderr)
+        elif isinstance(event, PartialTranscript):
+            print(f"  ... {event.text}", file=sys.stderr)
+        elif isinstance(event, FinalTranscript) and event.text:
+            print(f"you: {event.text}")
+        elif isinstance(event, BargeIn):
+            print("  (interrupted)", file=sys.stderr)
+        elif isinstance(event, TurnCompleted):
+            v2v = event.metrics.get("v2v_ms")
+            print(f"assistant: {event.reply_text}" + (f"   [{v2v:.0f} ms]" if v2v else ""))
+        sys.stdout.flush()
+
+    log = ConversationLog(conversation_log_file()) if settings.conversation.log_conversations else None
+    session = Session(settings, on_event=show, conversation_log=log, require_devices=True)
+    if not session.start():
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    print("Listening; press Ctrl-C to stop.", file=sys.stderr)
+    try:
+        done.wait(args.seconds or None)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        session.stop()
+    return 0
