@@ -19,6 +19,8 @@ APT_PACKAGES=(
   build-essential cmake
   # tests: a virtual screen for screenshots, a sound server with a null sink, echo cancellation
   xvfb xauth pulseaudio pulseaudio-utils libspeexdsp1
+  # PortAudio reaches the sound server through ALSA's pulse plugin (the real-audio-path test)
+  libasound2-plugins
 )
 
 missing=()

@@ -15,6 +15,7 @@ handed to the device plus its offset inside the block, on the injected clock.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -29,6 +30,9 @@ from assistant.events import AudioChunk
 log = logging.getLogger(__name__)
 
 __all__ = ["RecordingSpeaker", "Speaker", "Tap"]
+
+SERVER_LATENCY_S = 0.1  # measured: 60 ms still underruns through the ALSA pulse plugin
+SERVER_DEVICES = {"pulse", "pipewire", "default", "jack"}  # ALSA devices that are a server
 
 
 class _BaseSpeaker:
@@ -105,12 +109,19 @@ class Speaker(_BaseSpeaker):
     (tests inject a fake); `sample_rate` forces the device rate instead of its default.
     `stream_problem()` says when the device has failed under a running stream;
     `RecoveringSpeaker` (assistant/audio/recovery.py) acts on it.
+
+    `latency` is the device buffer in seconds (or PortAudio's "low"/"high"); None picks it:
+    a sound server reached through ALSA (the "pulse", "pipewire" or "default" device) gets
+    SERVER_LATENCY_S, since the ALSA pulse plugin underruns on nearly every block with
+    PortAudio's 35 ms default and then plays almost nothing; a hardware device keeps "high".
     """
 
     def __init__(self, device=None, clock: Clock = DEFAULT_CLOCK, block_ms: int = 20,
-                 on_event=None, stream_factory=None, sample_rate: int | None = None):
+                 on_event=None, stream_factory=None, sample_rate: int | None = None,
+                 latency: float | str | None = None):
         super().__init__(clock, block_ms, on_event, sample_rate or 48000)
         self.device = _parse_device(device)
+        self.latency = latency
         self._stream_factory = stream_factory
         self._forced_rate = sample_rate
         self._stream = None
@@ -135,7 +146,8 @@ class Speaker(_BaseSpeaker):
                 info = sd.query_devices(self.device, "output")
             except Exception as exc:  # PortAudioError, ValueError (no such name), OSError
                 raise AudioDeviceError(_no_device_message(self.device, exc)) from None
-            factory = sd.OutputStream
+            latency = self.latency if self.latency is not None else _auto_latency(info)
+            factory = functools.partial(sd.OutputStream, latency=latency)
             rate = rate or int(info["default_samplerate"])
             self._channels = max(1, min(2, int(info["max_output_channels"])))
         self._pq.sample_rate = rate = rate or 48000
@@ -274,6 +286,11 @@ class RecordingSpeaker(_BaseSpeaker):
             self._thread.join(1.0)
         self._started = False
         self._pq.stop_reporting(0.5)
+
+
+def _auto_latency(info) -> float | str:
+    name = str(info.get("name", "")).strip().lower()
+    return SERVER_LATENCY_S if name in SERVER_DEVICES else "high"
 
 
 def _parse_device(device):

@@ -1,0 +1,224 @@
+"""The real audio path on a machine with no sound card: a PulseAudio server with a null sink,
+our `Speaker` playing into it and our `MicSource` recording its monitor, both through
+PortAudio's ALSA "pulse" device (the alsa pulse plugin from libasound2-plugins). So the device
+code runs for real, at real-time pace: stream callbacks, block timing, resampling, queues.
+
+The test starts its own server (as whatever user runs the tests, root included) on a private
+socket, points this process's PortAudio at it, and stops it afterwards. It is skipped only
+when the packages are missing or the server cannot start here, with the reason.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from assistant.audio.sources import MicSource
+from assistant.audio.speaker import Speaker
+from assistant.clock import NS_PER_MS, MonotonicClock
+from assistant.config import VadSettings
+from assistant.events import AudioChunk, PlaybackFinished, PlaybackStarted, SpeechStarted
+from assistant.vad import Endpointer
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
+
+RATE = 16000
+SERVER_CONFIG = """\
+load-module module-null-sink sink_name=va_null rate=48000 channels=1
+load-module module-native-protocol-unix socket={socket} auth-anonymous=1
+set-default-sink va_null
+set-default-source va_null.monitor
+"""
+ALSA_PULSE_PLUGIN = ["/usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so",
+                     "/usr/lib/alsa-lib/libasound_module_pcm_pulse.so",
+                     "/usr/lib64/alsa-lib/libasound_module_pcm_pulse.so"]
+
+
+def _skip_reason_for_packages() -> str | None:
+    if not shutil.which("pulseaudio") or not shutil.which("pactl"):
+        return ("pulseaudio and pulseaudio-utils are not installed "
+                "(scripts/setup.sh installs them: apt-get install pulseaudio pulseaudio-utils)")
+    if not any(glob.glob(pattern) for pattern in ALSA_PULSE_PLUGIN):
+        return ("the ALSA pulse plugin is not installed "
+                "(scripts/setup.sh installs it: apt-get install libasound2-plugins)")
+    return None
+
+
+def _reinit_portaudio(sd) -> None:
+    """PortAudio lists devices once, when it starts: start it again to see the server (and
+    again afterwards, to forget it). Nothing else in the test process has a stream open."""
+    sd._terminate()
+    sd._initialize()
+
+
+@pytest.fixture(scope="module")
+def sound_server():
+    reason = _skip_reason_for_packages()
+    if reason:
+        pytest.skip(reason)
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        pytest.skip(f"PortAudio cannot be loaded ({exc}); apt-get install libportaudio2")
+    home = Path(tempfile.mkdtemp(prefix="va-pulse-"))  # short: socket paths max 108 bytes
+    socket = home / "native"
+    config = home / "server.pa"
+    config.write_text(SERVER_CONFIG.format(socket=socket))
+    (home / "client.conf").write_text("autospawn = no\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+    env.update(HOME=str(home), PULSE_RUNTIME_PATH=str(home / "runtime"),
+               PULSE_STATE_PATH=str(home / "state"), XDG_RUNTIME_DIR=str(home / "runtime"),
+               XDG_CONFIG_HOME=str(home / "config"))
+    log_path = home / "server.log"
+    command = ["pulseaudio", "--daemonize=no", "--system=false", "--exit-idle-time=-1",
+               "-n", "-F", str(config), "--use-pid-file=no", "--disallow-exit",
+               "--realtime=no", "--high-priority=no", "--log-target=stderr"]
+    with open(log_path, "wb") as log:
+        server = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+    client_env = {"PULSE_SERVER": f"unix:{socket}", "PULSE_CLIENTCONFIG": str(home / "client.conf")}
+    saved = {k: os.environ.get(k) for k in client_env}
+
+    def stop_server() -> None:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(5)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(5)
+        shutil.rmtree(home, ignore_errors=True)
+
+    ready = False
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and server.poll() is None:
+        if socket.exists():
+            probe = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True,
+                                   text=True, env={**env, **client_env}, timeout=10)
+            if probe.returncode == 0 and "va_null" in probe.stdout:
+                ready = True
+                break
+        time.sleep(0.1)
+    if not ready:
+        lines = [line for line in log_path.read_text(errors="replace").splitlines()
+                 if line.startswith("E:")] or log_path.read_text(errors="replace").splitlines()
+        code = server.poll()
+        stop_server()
+        pytest.skip(f"the PulseAudio server did not start here "
+                    f"({'exit code ' + str(code) if code is not None else 'no answer in 15 s'}: "
+                    f"{lines[0] if lines else 'no log'})")
+    os.environ.update(client_env)
+    try:
+        _reinit_portaudio(sd)
+        yield sd
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        stop_server()
+        _reinit_portaudio(sd)
+
+
+def chirp(seconds: float, rate: int = RATE, f0: float = 300, f1: float = 3000) -> np.ndarray:
+    t = np.arange(int(seconds * rate)) / rate
+    return (0.5 * np.sin(2 * np.pi * (f0 * t + (f1 - f0) / (2 * seconds) * t * t))).astype(np.float32)
+
+
+def find(recorded: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
+    """Where `reference` best matches inside `recorded`, and how well (normalised, 0..1)."""
+    n = len(recorded) + len(reference)
+    size = 1 << (n - 1).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(recorded, size) * np.conj(np.fft.rfft(reference, size)), size)
+    corr = corr[: len(recorded) - len(reference) + 1]
+    energy = np.convolve(recorded ** 2, np.ones(len(reference)), "valid")
+    score = corr / (np.sqrt(np.maximum(energy, 1e-12)) * np.linalg.norm(reference))
+    lag = int(np.argmax(score))
+    return lag, float(score[lag])
+
+
+def test_speaker_into_a_null_sink_recorded_by_the_mic_source(sound_server, speech):
+    sd = sound_server
+    names = [d["name"] for d in sd.query_devices()]
+    assert "pulse" in names, f"PortAudio does not see the server's ALSA 'pulse' device: {names}"
+
+    clock = MonotonicClock()
+    mic = MicSource("pulse", frame_ms=20, clock=clock)
+    events = []
+    speaker = Speaker("pulse", clock=clock, block_ms=20, on_event=events.append)
+    frames = []
+    try:
+        mic.start()
+        # the null sink's monitor can take ~2 s to deliver its first block after start
+        deadline = time.monotonic() + 8
+        while not frames and time.monotonic() < deadline:
+            frame = mic.read(timeout=0.5)
+            if frame is not None:
+                frames.append(frame)
+        assert frames, f"no audio from the monitor in 8 s (error: {mic.error})"
+        speaker.start()
+
+        tone = chirp(0.6)
+        words = speech("Testing the real audio path.").astype(np.float32) / 32768.0
+        gap = np.zeros(int(0.8 * RATE), np.float32)
+        played = np.concatenate([tone, gap, words])
+        began = time.monotonic()
+        speaker.play(AudioChunk(turn_id=1, generation=0, samples=played, sample_rate=RATE,
+                                chunk_index=0, text="test"))
+        speaker.play(AudioChunk(turn_id=1, generation=0, samples=np.zeros(0, np.float32),
+                                sample_rate=RATE, chunk_index=-1, last=True))
+        record_until = began + len(played) / RATE + 2.0
+        while time.monotonic() < record_until:
+            frame = mic.read(timeout=0.5)
+            if frame is not None:
+                frames.append(frame)
+        elapsed = time.monotonic() - began
+    finally:
+        speaker.close()
+        mic.close()
+
+    # the device code ran at real-time pace: monotonic capture times, nothing dropped
+    times = np.array([f.t_ns for f in frames])
+    steps = np.diff(times)
+    assert (steps > 0).all(), "capture times went backwards"
+    assert np.mean(steps == 20 * NS_PER_MS) > 0.95, f"irregular frame times: {set(steps.tolist())}"
+    assert mic.overflows == 0 and mic.device_overflows == 0 and mic.error is None
+    captured_s = len(frames) * 0.02
+    assert captured_s > elapsed * 0.9, f"{captured_s:.2f} s of audio in {elapsed:.2f} s"
+    assert [type(e) for e in events if isinstance(e, (PlaybackStarted, PlaybackFinished))] == \
+        [PlaybackStarted, PlaybackFinished]
+
+    # what was played is in the recording, at a level above a floor
+    recorded = np.concatenate([f.samples for f in frames]).astype(np.float32) / 32768.0
+    lag, score = find(recorded, tone)
+    assert score > 0.8, f"the chirp is not in the recording (best match {score:.2f})"
+    level = 20 * np.log10(np.sqrt(np.mean(recorded[lag:lag + len(tone)] ** 2)) + 1e-12)
+    assert level > -15, f"the chirp came back at {level:.1f} dBFS"
+    quiet = recorded[: max(0, lag - RATE // 10)]
+    assert len(quiet) == 0 or np.abs(quiet).max() < 0.01  # only silence before it
+    t_heard = frames[0].t_ns + lag * 1_000_000_000 // RATE
+    t_played = next(e.t_ns for e in events if isinstance(e, PlaybackStarted))
+    latency_ms = (t_heard - t_played) / NS_PER_MS
+    assert -50 < latency_ms < 1000, f"the chirp arrived {latency_ms:.0f} ms after it was played"
+
+    print(f"real audio path: chirp match {score:.3f} at {level:.1f} dBFS, heard {latency_ms:.0f} ms "
+          f"after PlaybackStarted; {len(frames)} frames in {elapsed:.2f} s")
+    speech_lag, speech_score = find(recorded, words)
+    assert speech_score > 0.8 and abs(speech_lag - (lag + len(tone) + len(gap))) < RATE // 50
+
+    # and the endpointer hears the words in it
+    endpointer = Endpointer(VadSettings(), gate="auto")
+    endpointer.start()
+    started = [e for f in frames for e in endpointer.process(f) if isinstance(e, SpeechStarted)]
+    assert len(started) == 1
+    onset_s = (started[0].t_onset_ns - frames[0].t_ns) / 1e9
+    assert abs(onset_s - speech_lag / RATE) < 0.3
