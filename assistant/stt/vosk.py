@@ -80,6 +80,7 @@ class VoskRecognizer(Recognizer):
         self._rec.PartialResult()
         self._rec.FinalResult()
         self._rec.Reset()
+        self._fed += len(noise)  # Vosk's word times keep counting across Reset()
 
     def begin(self) -> None:
         super().begin()
