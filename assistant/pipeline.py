@@ -159,17 +159,18 @@ class Pipeline:
 
     # --- inputs from the UI -----------------------------------------------------------------
 
-    def submit_text(self, text: str) -> None:
-        """A typed question: a turn with no speech."""
+    def submit_text(self, text: str) -> int | None:
+        """A typed question: a turn with no speech. Returns its turn id."""
         text = text.strip()
         if not text:
-            return
+            return None
         turn = self._new_turn(source="text")
         now = self.clock.now_ns()
         turn.timeline.speech_end = now
         turn.timeline.mark("end_detected", now)
         turn.timeline.mark("final_transcript", now)
         self._start_reply(turn, text)
+        return turn.turn_id
 
     def press(self) -> None:
         now = self.clock.now_ns()

@@ -72,6 +72,8 @@ class Session:
         self.history = None
         self._lock = threading.RLock()
         self._reloading = threading.Event()
+        self._stopping = threading.Event()
+        self._next_settings: Settings | None = None  # asked for while a reload was running
 
     # --- devices -------------------------------------------------------------------------
 
@@ -124,6 +126,9 @@ class Session:
             self._notice(str(exc), "error")
             self._status("error", str(exc))
             return False
+        if self._stopping.is_set():  # the window closed while the models were loading
+            engines.close()
+            return False
         with self._lock:
             self.engines = engines
             self.history = engines.llm.new_history()
@@ -147,6 +152,7 @@ class Session:
         self.pipeline.start(load_models=False)
 
     def stop(self) -> None:
+        self._stopping.set()
         with self._lock:
             if self.pipeline is not None:
                 self.pipeline.stop(close_engines=False)
@@ -157,9 +163,11 @@ class Session:
 
     # --- what the person does ----------------------------------------------------------------
 
-    def submit_text(self, text: str) -> None:
+    def submit_text(self, text: str) -> int | None:
+        """A typed question; returns the turn id its events will carry."""
         if self.pipeline is not None:
-            self.pipeline.submit_text(text)
+            return self.pipeline.submit_text(text)
+        return None
 
     def press(self) -> None:
         if self.pipeline is not None:
@@ -202,11 +210,16 @@ class Session:
         if self.engines is not None:
             self.engines.listener.mode = new.conversation.mode
         if reload_engines:
+            with self._lock:
+                if self._reloading.is_set():  # one reload at a time: the newest wins next
+                    self._next_settings = new
+                    return
+                self._reloading.set()
             if background:
-                threading.Thread(target=self._reload, args=(new,), name="model-reload",
+                threading.Thread(target=self._reload_all, args=(new,), name="model-reload",
                                  daemon=True).start()
             else:
-                self._reload(new)
+                self._reload_all(new)
             return
         old.audio = new.audio
         if reopen_devices and self.engines is not None:
@@ -214,8 +227,18 @@ class Session:
                 self.pipeline.stop(close_engines=False)
                 self._start_pipeline()
 
+    def _reload_all(self, new: Settings) -> None:
+        """Reload for `new`, then for whatever settings arrived meanwhile."""
+        while new is not None:
+            try:
+                self._reload(new)
+            finally:
+                with self._lock:
+                    new, self._next_settings = self._next_settings, None
+                    if new is None:
+                        self._reloading.clear()
+
     def _reload(self, new: Settings) -> None:
-        self._reloading.set()
         self._status("loading", "loading the new models")
         try:
             engines = Engines.from_settings(new, notify=self._notice_info, clock=self.clock)
@@ -230,8 +253,9 @@ class Session:
                          "error")
             self._status("listening")
             return
-        finally:
-            self._reloading.clear()
+        if self._stopping.is_set():
+            engines.close()
+            return
         with self._lock:
             old_engines, old_pipeline = self.engines, self.pipeline
             if old_pipeline is not None:
