@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from assistant.audio.recovery import RecoveringSource, RecoveringSpeaker
 from assistant.audio.sources import MicSource
 from assistant.audio.speaker import Speaker
 from assistant.clock import NS_PER_MS, MonotonicClock
@@ -59,6 +60,65 @@ def _reinit_portaudio(sd) -> None:
     sd._initialize()
 
 
+class SoundServer:
+    """A private PulseAudio server (a child process of the tests) with the null sink."""
+
+    def __init__(self):
+        self.home = Path(tempfile.mkdtemp(prefix="va-pulse-"))  # short: socket paths <108 B
+        self.socket = self.home / "native"
+        self.config = self.home / "server.pa"
+        self.config.write_text(SERVER_CONFIG.format(socket=self.socket))
+        (self.home / "client.conf").write_text("autospawn = no\n")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
+        self.env.update(HOME=str(self.home), PULSE_RUNTIME_PATH=str(self.home / "runtime"),
+                        PULSE_STATE_PATH=str(self.home / "state"),
+                        XDG_RUNTIME_DIR=str(self.home / "runtime"),
+                        XDG_CONFIG_HOME=str(self.home / "config"))
+        self.client_env = {"PULSE_SERVER": f"unix:{self.socket}",
+                           "PULSE_CLIENTCONFIG": str(self.home / "client.conf")}
+        self.log_path = self.home / "server.log"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 15.0) -> str | None:
+        """Start it and wait until it answers; None, or why it did not start."""
+        command = ["pulseaudio", "--daemonize=no", "--system=false", "--exit-idle-time=-1",
+                   "-n", "-F", str(self.config), "--use-pid-file=no", "--disallow-exit",
+                   "--realtime=no", "--high-priority=no", "--log-target=stderr"]
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(command, env=self.env, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.DEVNULL, stderr=log,
+                                            start_new_session=True)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if self.socket.exists():
+                probe = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True,
+                                       text=True, env={**self.env, **self.client_env},
+                                       timeout=10)
+                if probe.returncode == 0 and "va_null" in probe.stdout:
+                    return None
+            time.sleep(0.1)
+        log = self.log_path.read_text(errors="replace").splitlines()
+        errors = [line for line in log if line.startswith("E:")] or log
+        code = self.process.poll()
+        self.stop()
+        return (f"{'exit code ' + str(code) if code is not None else f'no answer in {timeout:g} s'}"
+                f": {errors[0] if errors else 'no log'}")
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(5)
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
 @pytest.fixture(scope="module")
 def sound_server():
     reason = _skip_reason_for_packages()
@@ -68,64 +128,24 @@ def sound_server():
         import sounddevice as sd
     except OSError as exc:
         pytest.skip(f"PortAudio cannot be loaded ({exc}); apt-get install libportaudio2")
-    home = Path(tempfile.mkdtemp(prefix="va-pulse-"))  # short: socket paths max 108 bytes
-    socket = home / "native"
-    config = home / "server.pa"
-    config.write_text(SERVER_CONFIG.format(socket=socket))
-    (home / "client.conf").write_text("autospawn = no\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PULSE_")}
-    env.update(HOME=str(home), PULSE_RUNTIME_PATH=str(home / "runtime"),
-               PULSE_STATE_PATH=str(home / "state"), XDG_RUNTIME_DIR=str(home / "runtime"),
-               XDG_CONFIG_HOME=str(home / "config"))
-    log_path = home / "server.log"
-    command = ["pulseaudio", "--daemonize=no", "--system=false", "--exit-idle-time=-1",
-               "-n", "-F", str(config), "--use-pid-file=no", "--disallow-exit",
-               "--realtime=no", "--high-priority=no", "--log-target=stderr"]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-    client_env = {"PULSE_SERVER": f"unix:{socket}", "PULSE_CLIENTCONFIG": str(home / "client.conf")}
-    saved = {k: os.environ.get(k) for k in client_env}
-
-    def stop_server() -> None:
-        if server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(5)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(5)
-        shutil.rmtree(home, ignore_errors=True)
-
-    ready = False
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and server.poll() is None:
-        if socket.exists():
-            probe = subprocess.run(["pactl", "list", "short", "sinks"], capture_output=True,
-                                   text=True, env={**env, **client_env}, timeout=10)
-            if probe.returncode == 0 and "va_null" in probe.stdout:
-                ready = True
-                break
-        time.sleep(0.1)
-    if not ready:
-        lines = [line for line in log_path.read_text(errors="replace").splitlines()
-                 if line.startswith("E:")] or log_path.read_text(errors="replace").splitlines()
-        code = server.poll()
-        stop_server()
-        pytest.skip(f"the PulseAudio server did not start here "
-                    f"({'exit code ' + str(code) if code is not None else 'no answer in 15 s'}: "
-                    f"{lines[0] if lines else 'no log'})")
-    os.environ.update(client_env)
+    server = SoundServer()
+    why = server.start()
+    if why is not None:
+        server.remove()
+        pytest.skip(f"the PulseAudio server did not start here ({why})")
+    saved = {k: os.environ.get(k) for k in server.client_env}
+    os.environ.update(server.client_env)
     try:
         _reinit_portaudio(sd)
-        yield sd
+        server.sd = sd
+        yield server
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        stop_server()
+        server.remove()
         _reinit_portaudio(sd)
 
 
@@ -150,7 +170,7 @@ def find(recorded: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
 
 
 def test_speaker_into_a_null_sink_recorded_by_the_mic_source(sound_server, speech):
-    sd = sound_server
+    sd = sound_server.sd
     names = [d["name"] for d in sd.query_devices()]
     assert "pulse" in names, f"PortAudio does not see the server's ALSA 'pulse' device: {names}"
 
@@ -228,3 +248,60 @@ def test_speaker_into_a_null_sink_recorded_by_the_mic_source(sound_server, speec
     assert len(started) == 1
     onset_s = (started[0].t_onset_ns - frames[0].t_ns) / 1e9
     assert abs(onset_s - speech_lag / RATE) < 0.3
+
+
+def test_mic_and_speaker_recover_when_the_sound_server_restarts(sound_server):
+    """The server dies under a running microphone and speaker (as when PulseAudio or PipeWire
+    restarts): both say so once, nothing raises, and both work again once it is back."""
+    clock = MonotonicClock()
+    notices: list[tuple[str, str]] = []
+    note = lambda message, level: notices.append((level, message))  # noqa: E731
+    source = RecoveringSource(lambda: MicSource("pulse", clock=clock), on_notice=note,
+                              retry_s=0.5)
+    events = []
+    speaker = RecoveringSpeaker("pulse", clock=clock, on_event=events.append, on_notice=note,
+                                retry_s=0.5)
+
+    def frames_for(seconds: float) -> list:
+        frames, deadline = [], time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            frame = source.read(timeout=0.1)
+            if frame is not None:
+                frames.append(frame)
+        return frames
+
+    def until(predicate, seconds: float) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not predicate():
+            frames_for(0.1)
+        return predicate()
+
+    try:
+        source.start()
+        speaker.start()
+        assert until(lambda: source.read(timeout=0.1) is not None, 8)
+        assert notices == []
+
+        sound_server.stop()
+        assert until(lambda: len(notices) == 2, 5), notices
+        assert sorted(level for level, _ in notices) == ["warning", "warning"]
+        assert any("microphone 'pulse'" in m for _, m in notices)
+        assert any("output device 'pulse'" in m for _, m in notices)
+        assert frames_for(1.0) == [] and not source.finished  # waiting, not raising
+
+        assert sound_server.start() is None
+        assert until(lambda: len(notices) == 4, 15), notices
+        assert [level for level, _ in notices[2:]] == ["info", "info"]
+        assert source.error is None and speaker.error is None
+
+        tone = chirp(0.5)
+        speaker.play(AudioChunk(turn_id=7, generation=0, samples=tone, sample_rate=RATE,
+                                chunk_index=0, text="test"))
+        recorded = frames_for(2.0)
+    finally:
+        speaker.close()
+        source.close()
+    audio = np.concatenate([f.samples for f in recorded]).astype(np.float32) / 32768.0
+    lag, score = find(audio, tone)
+    assert score > 0.8, f"no chirp after the restart (best match {score:.2f})"
+    assert source.outages == 1 and speaker.outages == 1
