@@ -80,7 +80,7 @@ def build_report(runs) -> dict:
             "values": true_barge}
         report["modes"][mode] = summary
         report["turns"] += turns
-    multi = {m: [t["v2v_ms"] for t in report["turns"] if t["mode"] == m and not t["barge_in"]
+    multi = {m: [t["v2v_ms"] for t in report["turns"] if t["mode"] == m
                  and t["v2v_ms"] is not None and sentence_count(t["full_reply_text"]) >= 2]
              for m in MODES}
     seq, stream = percentile(multi["sequential"], 50), percentile(multi["streaming"], 50)

@@ -86,6 +86,36 @@ def build_dialog(lines, voice: str, workdir: Path, lead_s: float = 1.0):
     return np.concatenate(pieces), segments
 
 
+REAL_RECORDINGS = ("alsa-front-center.wav", "alsa-front-left.wav", "alsa-rear-right.wav")
+
+
+def load_recording(path: Path) -> np.ndarray:
+    audio, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    audio = soxr.resample(audio.mean(axis=1), rate, RATE)
+    voiced = np.flatnonzero(np.abs(audio) > 0.01)
+    return audio[voiced[0]: voiced[-1] + 1] if len(voiced) else audio
+
+
+def write_recordings_dialog(out_dir: Path, fixtures: Path, pause_s: float = 14.0) -> Path | None:
+    """The real human recordings in tests/fixtures (see its MANIFEST) as one dialog."""
+    paths = [fixtures / name for name in REAL_RECORDINGS if (fixtures / name).is_file()]
+    if not paths:
+        return None
+    pieces, segments, t = [np.zeros(RATE, dtype=np.float32)], [], 1.0
+    for path in paths:
+        speech = load_recording(path)
+        segments.append({"text": path.stem, "start_s": round(t, 3),
+                         "end_s": round(t + len(speech) / RATE, 3)})
+        pieces += [speech, np.zeros(int(pause_s * RATE), dtype=np.float32)]
+        t += len(speech) / RATE + pause_s
+    out = out_dir / "recordings.wav"
+    soundfile.write(out, np.concatenate(pieces), RATE, subtype="PCM_16")
+    out.with_suffix(".json").write_text(json.dumps(
+        {"language": "en", "sample_rate": RATE, "segments": segments, "interrupts": []},
+        indent=1))
+    return out
+
+
 def write_dialogs(out_dir: Path, language: str = "ko") -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -98,6 +128,10 @@ def write_dialogs(out_dir: Path, language: str = "ko") -> list[Path]:
                        "interrupts": [1, 2, 3] if name == "interrupt" else []}
             path.with_suffix(".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1))
             written.append(path)
+    fixtures = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio"
+    recordings = write_recordings_dialog(out_dir, fixtures)
+    if recordings is not None:
+        written.append(recordings)
     return written
 
 

@@ -50,6 +50,9 @@ class Listener:
         # the recognizer does, so a barge-in decision never waits behind speech recognition
         self.on_vad: Callable[[AudioFrame], None] | None = None
         self._checkpoints: collections.deque = collections.deque()  # (turn_id, Transcript)
+        # the no-overlap baseline: hold the turn's audio and recognise it all after it ends
+        self.deferred = False
+        self._held: list[AudioFrame] = []
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -218,6 +221,7 @@ class Listener:
         self._active = True
         self._text = ""
         self.recognizer.begin()
+        self._held = []
         self.utterance_start_ns = preroll[0].t_ns if preroll else onset_ns
         events: list[Event] = [SpeechStarted(turn_id=self.turn_id, generation=self.generation,
                                              t_ns=self.clock.now_ns(), t_onset_ns=onset_ns)]
@@ -226,6 +230,9 @@ class Listener:
         return events
 
     def _feed(self, frame: AudioFrame) -> list[Event]:
+        if self.deferred:
+            self._held.append(frame)
+            return []
         partial = self.recognizer.accept(frame.samples)
         if partial is None or self._cancel.is_set():
             return []
@@ -240,6 +247,9 @@ class Listener:
         self.endpointer.reset()
         ended = SpeechEnded(turn_id=self.turn_id, generation=self.generation,
                             t_ns=self.clock.now_ns(), t_true_end_ns=true_end_ns, reason=reason)
+        held, self._held = self._held, []
+        for frame in held:  # deferred: the whole turn is recognised only now
+            self.recognizer.accept(frame.samples)
         result = self.recognizer.finish()
         if self._cancel.is_set() or self.recognizer.cancelled:
             return []  # cancelled while decoding: the turn is dropped

@@ -121,6 +121,7 @@ class Pipeline:
         else:
             self.listener.reset()  # a new input stream for warm engines
         self.listener.on_vad = self._on_vad
+        self.listener.deferred = self.sequential
         self.speaker.on_event = self._speaker_events.put
         self.speaker.start()
         self.source.start()
@@ -458,8 +459,8 @@ class Pipeline:
 
     def relative_record(self, record: dict) -> dict:
         """A finished turn as written to the metrics JSON (times already on the input's
-        timeline); the full LLM text is kept out, `reply_text` is what was played."""
-        return {k: v for k, v in record.items() if k != "full_reply_text"}
+        timeline): `reply_text` is what was played, `full_reply_text` what the LLM wrote."""
+        return dict(record)
 
     # --- events out -----------------------------------------------------------------------
 

@@ -238,6 +238,8 @@ class ReplyWorkers:
                 pending.clear()
                 continue
             if isinstance(item, ReplyEnd):
+                if pending:  # sequential: the whole reply is synthesized only now
+                    item.turn.timeline.mark("first_audio", self.clock.now_ns())
                 for chunk in pending:
                     self._deliver(item.turn, chunk)
                 pending.clear()
@@ -263,7 +265,7 @@ class ReplyWorkers:
             if samples is None or len(samples) == 0:
                 continue
             now = self.clock.now_ns()
-            if turn is not None:
+            if turn is not None and not self.sequential:
                 turn.timeline.mark("first_audio", now)
                 with turn.lock:
                     info = turn.chunks.get(chunk.index)

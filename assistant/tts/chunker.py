@@ -10,6 +10,11 @@ word boundary.
 Every decision looks at the text up to one character past the candidate break (a full stop
 only ends a sentence when whitespace follows it), so "$29" + "." + "99" never splits, and the
 result is the same whether the text arrives character by character or in any other pieces.
+
+Chinese and Japanese put no space after a sentence: their full stops ("。！？") end one where
+they stand, and their commas ("，、") are clause breaks once a chunk has a few characters. And
+no chunk grows past `hard_max_chars` (text without spaces, a pasted blob): it is cut at its last
+space, or mid-word when it has none, so synthesis time per chunk stays bounded.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ _CLOSERS = "\"')]}”’»"
 _OPENERS = "\"'([{“‘«"
 _CLAUSE = ",;:"
 _DASHES = "-–—"
+_CJK_SENTENCE = "。！？｡"
+_CJK_CLAUSE = "，、；：､"
+_CJK_CLOSERS = "」』）】〉》〕"
 
 
 def _is_word(token: str) -> bool:
@@ -43,11 +51,17 @@ class Chunker:
         first_max_words: int = 10,
         soft_max_words: int = 20,
         hard_max_words: int = 40,
+        hard_max_chars: int = 300,
+        clean: bool = True,
     ):
+        """`clean=False` keeps the text as it is (only whitespace is trimmed), for splitting
+        text that an engine was given directly."""
         self.first_min_words = first_min_words
         self.first_max_words = first_max_words
         self.soft_max_words = soft_max_words
         self.hard_max_words = hard_max_words
+        self.hard_max_chars = max(2, hard_max_chars)
+        self.clean = clean
         self.reset()
 
     def reset(self) -> None:
@@ -88,7 +102,7 @@ class Chunker:
         return dropped
 
     def _emit(self, piece: str, out: list[str]) -> None:
-        text = clean_for_speech(piece)
+        text = clean_for_speech(piece) if self.clean else piece.strip()
         if is_speakable(text):
             out.append(text)
             self._first = False
@@ -96,11 +110,16 @@ class Chunker:
     # --- finding the break ----------------------------------------------------------------
 
     def _find_break(self, buf: str) -> int | None:
-        """Index of the first whitespace character that ends a chunk, or None."""
+        """Index where the chunk ends (a whitespace character, or the character after a CJK
+        break or the hard cut), or None."""
         words = 0
         word_start = -1
-        link_depth = 0  # inside "[text](url)" nothing breaks except the hard limit
+        last_space = -1
+        link_depth = 0  # inside "[text](url)" nothing breaks except the hard limits
         for i, ch in enumerate(buf):
+            if i >= self.hard_max_chars:  # buf[:i] is as long as a chunk may be
+                space = i if ch.isspace() else last_space
+                return space if space > 0 and buf[:space].strip() else i
             if ch == "[" or (ch == "(" and i > 0 and buf[i - 1] == "]"):
                 link_depth += 1
             elif ch in "])" and link_depth > 0:
@@ -108,7 +127,12 @@ class Chunker:
             if not ch.isspace():
                 if word_start < 0:
                     word_start = i
+                if ch in _CJK_SENTENCE or ch in _CJK_CLAUSE:
+                    cut = self._cjk_break(buf, i, link_depth)
+                    if cut is not None:
+                        return cut if cut > 0 else None
                 continue
+            last_space = i
             if word_start >= 0:
                 word = buf[word_start:i]
                 word_start = -1
@@ -127,6 +151,22 @@ class Chunker:
             if self._should_break(kind, words):
                 return i
         return None
+
+    def _cjk_break(self, buf: str, i: int, link_depth: int) -> int | None:
+        """After a CJK full stop or comma at buf[i]: where the chunk ends (after any closing
+        brackets), 0 to wait for more text, None for no break here."""
+        if link_depth:
+            return None
+        end = i + 1
+        while end < len(buf) and buf[end] in _CJK_CLOSERS + _CLOSERS:
+            end += 1
+        if end >= len(buf):
+            return 0  # the next character decides (a closing bracket may follow)
+        if buf[i] in _CJK_SENTENCE:
+            return end
+        size = len(buf[:end].strip())  # CJK commas: a clause once it has a few characters
+        limit = 6 if self._first else 60
+        return end if size >= limit else None
 
     def _should_break(self, kind: str, words: int) -> bool:
         if kind == "sentence":
@@ -171,3 +211,13 @@ def _is_abbreviation(stem: str, buf: str, word_start: int) -> bool:
         line_start = buf.rfind("\n", 0, word_start) + 1
         return not buf[line_start:word_start].strip()
     return False
+
+
+def split_for_synthesis(text: str, max_chars: int = 300) -> list[str]:
+    """Text an engine was handed in one piece (a `say` of a whole file, a reply that did not
+    pass the chunker), cut into sentences of at most `max_chars`, unchanged otherwise; the
+    first piece is short so audio starts soon. Short text comes back as it is."""
+    if len(text) <= max_chars:
+        return [text] if is_speakable(text) else []
+    chunker = Chunker(hard_max_chars=max_chars, clean=False)
+    return chunker.feed(text) + chunker.flush()
