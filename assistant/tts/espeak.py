@@ -15,6 +15,12 @@ empty result for speakable text is retried once.
 
 If pyttsx3 cannot start, or a job does not come back in time, the engine falls back to the
 `espeak-ng --stdout` command for the rest of the process and says so once in the log.
+
+Odd text: it is sanitized first (lone surrogates and control characters would crash the
+encoding), long text is rendered a sentence at a time (`split_for_synthesis`), so audio starts
+soon and each render has a bounded time, and a piece written in another script (Korean,
+Chinese, Arabic, Cyrillic...) is read by espeak-ng's voice for it when the configured voice
+does not read that script; an English voice would spell it out ("Chinese letter ...").
 """
 
 from __future__ import annotations
@@ -37,11 +43,50 @@ import numpy as np
 
 from assistant.errors import ModelError
 from assistant.tts.base import TtsEngine, to_float32
-from assistant.tts.text_cleanup import is_speakable
+from assistant.tts.chunker import split_for_synthesis
+from assistant.tts.text_cleanup import is_speakable, sanitize
 
 log = logging.getLogger(__name__)
 
 DEFAULT_VOICE = "en-us"
+MAX_PIECE_CHARS = 300  # one render at most this long (~20 s of speech)
+
+# script: (code point ranges, espeak-ng voice that reads it, languages whose voices read it)
+SCRIPTS = {
+    "hangul": (((0xAC00, 0xD7AF), (0x1100, 0x11FF), (0x3130, 0x318F)), "ko", {"ko"}),
+    "kana": (((0x3040, 0x30FF), (0x31F0, 0x31FF)), "ja", {"ja"}),
+    "han": (((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0xF900, 0xFAFF)), "cmn",
+            {"cmn", "yue", "hak", "zh", "ja"}),
+    "arabic": (((0x0600, 0x06FF), (0x0750, 0x077F), (0xFB50, 0xFDFF), (0xFE70, 0xFEFF)), "ar",
+               {"ar", "fa", "ur", "ps", "sd", "ug", "ku"}),
+    "cyrillic": (((0x0400, 0x04FF), (0x0500, 0x052F)), "ru",
+                 {"ru", "uk", "bg", "sr", "be", "mk", "kk", "ky", "tt", "ba", "cv", "mn"}),
+    "greek": (((0x0370, 0x03FF), (0x1F00, 0x1FFF)), "el", {"el", "grc"}),
+    "hebrew": (((0x0590, 0x05FF),), "he", {"he"}),
+    "devanagari": (((0x0900, 0x097F),), "hi", {"hi", "mr", "ne", "sa", "kok", "bpy"}),
+    "thai": (((0x0E00, 0x0E7F),), "th", {"th"}),
+}
+
+
+def dominant_script(text: str) -> str | None:
+    """The script of most of the letters in `text`, among SCRIPTS; None for Latin and others."""
+    counts: dict[str, int] = {}
+    letters = 0
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        letters += 1
+        code = ord(ch)
+        for script, (ranges, _, _) in SCRIPTS.items():
+            if any(lo <= code <= hi for lo, hi in ranges):
+                counts[script] = counts.get(script, 0) + 1
+                break
+    if counts.get("kana"):  # Japanese mixes kana with kanji
+        counts["kana"] += counts.pop("han", 0)
+    if not counts:
+        return None
+    script, count = max(counts.items(), key=lambda item: item[1])
+    return script if count * 2 > letters else None
 
 
 class _Pyttsx3Worker:
@@ -212,31 +257,52 @@ class EspeakEngine(TtsEngine):
             raise ModelError(f"The espeak-ng voice {self.voice!r} produced no audio.")
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
-        text = " ".join(text.split())
+        text = " ".join(sanitize(text).split())
         if not is_speakable(text):
             return
         token = self._cancel_token()
-        samples, rate = self._render(text)
-        self.sample_rate = rate
-        if not self._cancelled(token) and len(samples):
-            yield to_float32(samples)
+        for piece in split_for_synthesis(text, MAX_PIECE_CHARS):
+            if self._cancelled(token):
+                return
+            samples, rate = self._render(piece, self.voice_for(piece))
+            self.sample_rate = rate
+            if self._cancelled(token):
+                return
+            if len(samples):
+                yield to_float32(samples)
+
+    def voice_for(self, text: str) -> str:
+        """The configured voice, or espeak-ng's voice for the script the text is written in
+        when the configured one does not read it (and that voice is installed)."""
+        script = dominant_script(text)
+        if script is None:
+            return self.voice
+        _, target, readers = SCRIPTS[script]
+        language = self.voice.rsplit("/", 1)[-1].split("+")[0].lower()
+        if language in readers or language.split("-")[0] in readers:
+            return self.voice
+        for voice_id in self._voice_ids:
+            if voice_id.rsplit("/", 1)[-1].lower() == target:
+                return voice_id
+        return self.voice
 
     def voices(self) -> list[str]:
         return list(self._voice_ids)
 
     # --- rendering ------------------------------------------------------------------------
 
-    def _render(self, text: str) -> tuple[np.ndarray, int]:
+    def _render(self, text: str, voice: str | None = None) -> tuple[np.ndarray, int]:
         timeout = self.timeout_s + len(text) * 0.02
+        voice = voice or self.voice
         if self._worker is not None and not self._worker.broken:
             try:
-                return self._worker.render(text, self.voice, self.rate, timeout)
+                return self._worker.render(text, voice, self.rate, timeout)
             except FutureTimeout:
                 if self.backend == "pyttsx3" or not shutil.which("espeak-ng"):
                     raise ModelError("The espeak-ng voice stopped responding; restart the app.")
                 log.warning("pyttsx3 did not answer in %.0f s; using the espeak-ng command", timeout)
                 self._worker = None
-        return _render_subprocess(text, self.voice, self.rate, timeout)
+        return _render_subprocess(text, voice, self.rate, timeout)
 
     def _check_voice(self, voice: str) -> str:
         """Accept a full id ("gmw/en-us"), its last part ("en-us"); return what espeak takes."""

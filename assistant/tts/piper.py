@@ -3,6 +3,11 @@
 piper-tts 1.x: `PiperVoice.load(onnx)` reads `<onnx>.json` next to it; `voice.synthesize(text)`
 yields one `AudioChunk` per sentence, so a multi-sentence chunk starts playing after its first
 sentence. Speaking rate maps to `length_scale` (longer phonemes = slower speech).
+
+Odd text: sanitized first (a NUL makes piper refuse the text, a lone surrogate cannot be
+encoded), and cut with `split_for_synthesis` so that text with no sentence ends (5,000
+characters of it) is not one enormous inference. A voice speaks its own language only: text
+in another script comes out as that voice's reading of it.
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ import numpy as np
 
 from assistant.errors import ModelError
 from assistant.tts.base import TtsEngine
-from assistant.tts.text_cleanup import is_speakable
+from assistant.tts.chunker import split_for_synthesis
+from assistant.tts.text_cleanup import is_speakable, sanitize
 
 log = logging.getLogger(__name__)
 
 NATURAL_RATE = 175  # words per minute that length_scale 1.0 stands for in our settings
+MAX_PIECE_CHARS = 300  # one inference at most this long
 
 
 class PiperEngine(TtsEngine):
@@ -61,16 +68,17 @@ class PiperEngine(TtsEngine):
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
         if self._voice is None:
             raise RuntimeError("PiperEngine.start() was not called")
-        text = " ".join(text.split())
+        text = " ".join(sanitize(text).split())
         if not is_speakable(text):
             return
         token = self._cancel_token()
-        for chunk in self._voice.synthesize(text, syn_config=self._syn_config):
-            if self._cancelled(token):
-                return
-            audio = np.asarray(chunk.audio_float_array, dtype=np.float32)
-            if len(audio):
-                yield audio
+        for piece in split_for_synthesis(text, MAX_PIECE_CHARS):
+            for chunk in self._voice.synthesize(piece, syn_config=self._syn_config):
+                if self._cancelled(token):
+                    return
+                audio = np.asarray(chunk.audio_float_array, dtype=np.float32)
+                if len(audio):
+                    yield audio
 
     def voices(self) -> list[str]:
         return [self.voice]
