@@ -132,7 +132,9 @@ def _typing(keys: dict[str, np.ndarray], rng: np.random.Generator, seconds: floa
             start = int((t + delay) * SAMPLE_RATE)
             end = min(len(out), start + len(clip))
             out[start:end] += clip[:end - start]
-        t += float(rng.uniform(0.09, 0.32)) + (float(rng.uniform(0.4, 1.2)) if rng.random() < 0.08 else 0)
+        t += float(rng.uniform(0.09, 0.32))
+        if rng.random() < 0.08:  # a pause to think
+            t += float(rng.uniform(0.4, 1.2))
     return out[: int(seconds * SAMPLE_RATE)]
 
 
@@ -214,7 +216,9 @@ def turn_starts(endpointer, path: Path) -> list[SpeechStarted]:
     return started
 
 
-def count_false_turns(endpointer, path: Path, segments: list[Segment]) -> tuple[list[float], list[str]]:
+def count_false_turns(endpointer, path: Path,
+                      segments: list[Segment]) -> tuple[list[float], list[str]]:
+    """The onset time of every turn started on the corpus, and what was sounding then."""
     times, sources = [], []
     for event in turn_starts(endpointer, path):
         t = event.t_onset_ns / NS_PER_S
@@ -366,7 +370,8 @@ def format_row(r: Result) -> str:
         delay = r.onset_delay_ms.get(key)
         cells.append(f"{r.heard[key]:>2}/{n} +{r.in_noise_turn[key]} "
                      f"{'-' if delay is None else f'{delay:.0f}':>4} ms")
-    return f"{r.aggressiveness:>4}  {'on ' if r.gate else 'off'}  {r.false_turns:>11}   " + "   ".join(cells)
+    gate = "on " if r.gate else "off"
+    return f"{r.aggressiveness:>4}  {gate}  {r.false_turns:>11}   " + "   ".join(cells)
 
 
 HEADER = ("aggr  gate  false turns   speech heard at 20 / 10 / 5 / 0 dB SNR: heard/trials "
@@ -374,7 +379,8 @@ HEADER = ("aggr  gate  false turns   speech heard at 20 / 10 / 5 / 0 dB SNR: hea
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.noise_eval", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m assistant.noise_eval",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--aggressiveness", type=int, choices=range(4), action="append",
                         help="webrtcvad aggressiveness (repeat for several; default: 0-3)")
     parser.add_argument("--gate", choices=("on", "off", "both"), default="both",
@@ -386,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     if not args.fixtures.is_dir():
-        print(f"No recordings in {args.fixtures}; give the folder with --fixtures.", file=sys.stderr)
+        print(f"No recordings in {args.fixtures}; give the folder with --fixtures.",
+              file=sys.stderr)
         return 2
     gates = {"on": [True], "off": [False], "both": [False, True]}[args.gate]
     configs = [(a, g) for a in (args.aggressiveness or [0, 1, 2, 3]) for g in gates]

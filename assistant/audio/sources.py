@@ -275,10 +275,10 @@ class MicSource:
         try:
             active = bool(getattr(stream, "active", True))
         except Exception as exc:  # PortAudioError: the stream cannot even say
-            self._fail(f"it reports {_first_line(exc)}")
+            self._fail(f"the stream reports: {_first_line(exc)}")
             return True
         if not active:
-            self._fail("it stopped")
+            self._fail("the stream stopped by itself")
         elif self.stall_s and time.monotonic() - self._last_block_s > self.stall_s:
             self._fail(f"no audio for {self.stall_s:g} s")
         return self.error is not None

@@ -167,16 +167,16 @@ class Speaker(_BaseSpeaker):
         stopped it by itself, it cannot say, or its callback has not run for `stall_s` s."""
         stream = self._stream
         if stream is None:
-            return "it is not open"
+            return "the stream is not open"
         try:
             active = bool(getattr(stream, "active", True))
         except Exception as exc:  # PortAudioError
             text = str(exc).strip()
-            return f"it reports {text.splitlines()[0] if text else type(exc).__name__}"
+            return f"the stream reports: {text.splitlines()[0] if text else type(exc).__name__}"
         if not active:
-            return "it stopped"
+            return "the stream stopped by itself"
         if stall_s and time.monotonic() - self._last_callback_s > stall_s:
-            return f"it has asked for no audio for {stall_s:g} s"
+            return f"the device asked for no audio for {stall_s:g} s"
         return None
 
     def _callback(self, outdata, frames, time_info, status) -> None:
