@@ -55,7 +55,7 @@ SPEECH_TEXTS = [
     ("Yes.", "en-us"),
     ("Stop.", "en-gb+f2"),
 ]
-SNRS_DB = (20, 10, 5, 0)
+SNRS_DB = (20, 10, 5, 0, -5)
 SPEECH_DBFS = -26.0  # level of the speech in every trial (RMS over its loud part)
 FLOOR_DBFS = -62.0  # the room: a faint noise under everything
 
@@ -374,8 +374,8 @@ def format_row(r: Result) -> str:
     return f"{r.aggressiveness:>4}  {gate}  {r.false_turns:>11}   " + "   ".join(cells)
 
 
-HEADER = ("aggr  gate  false turns   speech heard at 20 / 10 / 5 / 0 dB SNR: heard/trials "
-          "+in a noise turn, median onset delay")
+HEADER = ("aggr  gate  false turns   speech at {snrs} dB SNR: heard/trials "
+          "+inside a turn the noise opened, median onset delay")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -397,7 +397,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     gates = {"on": [True], "off": [False], "both": [False, True]}[args.gate]
     configs = [(a, g) for a in (args.aggressiveness or [0, 1, 2, 3]) for g in gates]
-    print(f"{args.minutes:g} minutes of noise; " + HEADER)
+    print(f"{args.minutes:g} minutes of noise; {len(SPEECH_TEXTS) + len(SPEECH_FIXTURES)} "
+          "utterances mixed into it at each SNR")
+    print(HEADER.format(snrs=" / ".join(str(snr) for snr in SNRS_DB)))
     try:
         results = evaluate(configs, minutes=args.minutes, fixtures=args.fixtures,
                            with_speech=not args.no_speech,

@@ -79,5 +79,5 @@ def test_the_command_prints_the_table(tmp_path, capsys):
                             "--no-speech", "--json", str(tmp_path / "r.json")])
     assert code == 0
     out = capsys.readouterr().out.splitlines()
-    assert "false turns" in out[0] and out[1].split()[:2] == ["2", "on"]
+    assert "false turns" in out[1] and out[2].split()[:2] == ["2", "on"]
     assert (tmp_path / "r.json").is_file()
