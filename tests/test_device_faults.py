@@ -441,3 +441,26 @@ def test_without_waiting_a_missing_output_device_raises(board):
     board.plugged = False
     with pytest.raises(AudioDeviceError, match="No usable audio output device"):
         speaker_for(board, Notices(), [], wait_for_device=False)
+
+
+def test_taps_hear_silence_while_the_device_is_gone(board):
+    """The echo canceller's reference must not hold audio that never reached a speaker."""
+    notices, events = Notices(), []
+    speaker = speaker_for(board, notices, events)
+    heard: list[float] = []
+    speaker.add_tap(lambda samples, t_ns: heard.append(float(np.abs(samples).max())))
+    for chunk in reply(1):
+        speaker.play(chunk)
+    assert wait_for(lambda: finished(events, 1))
+    speaker._pq.drain_reports()
+    assert max(heard) > 0.4
+    board.unplug()
+    assert wait_for(lambda: notices.levels == ["warning"])
+    speaker._pq.drain_reports()
+    heard.clear()
+    for chunk in reply(2):
+        speaker.play(chunk)
+    assert wait_for(lambda: finished(events, 2))
+    speaker._pq.drain_reports()
+    assert heard and max(heard) == 0.0
+    speaker.close()

@@ -362,7 +362,7 @@ class RecoveringSpeaker(Speaker):
                 t_next += -(-(now - t_next) // block_ns) * block_ns
             self.clock.sleep_until(t_next)
             with self._consume:
-                self._pq.read(block, t_next)
+                self._pq.read(block, t_next, muted=True)  # taps (echo reference) hear nothing
             t_next += block_ns
 
     def _notify(self, message: str, level: str) -> None:

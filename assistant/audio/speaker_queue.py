@@ -93,8 +93,9 @@ class PlaybackQueue:
 
     # --- consumer side (the audio callback or the recording thread) -----------------------
 
-    def read(self, out: np.ndarray, t_ns: int) -> None:
-        """Fill `out` (one block) with what plays next, zeros where nothing does."""
+    def read(self, out: np.ndarray, t_ns: int, muted: bool = False) -> None:
+        """Fill `out` (one block) with what plays next, zeros where nothing does. `muted`:
+        the block goes nowhere (no device), so the taps hear silence."""
         out.fill(0.0)
         if self._flush_requested != self._flush_done:
             self._do_flush(t_ns)
@@ -118,7 +119,7 @@ class PlaybackQueue:
             if self._offset >= len(item.samples):
                 self._current, self._offset = None, 0
         if self.taps:
-            self._reports.put(("tap", out.copy(), t_ns))
+            self._reports.put(("tap", np.zeros_like(out) if muted else out.copy(), t_ns))
 
     def _next_item(self, t_ns: int) -> _Item | None:
         while self._queue:
