@@ -13,9 +13,11 @@ from assistant.config import Settings
 log = logging.getLogger(__name__)
 
 # The first chunk is what the user waits for: break at a clause after 3 words, or force a
-# break after 5 (about 7 tokens, ~90 ms of generation here); later chunks go by sentence.
+# break after 4 (about 6 tokens, ~75 ms of generation here) or 36 bytes of text (a reply in
+# Korean spends several tokens per word); later chunks go by sentence.
 FIRST_CHUNK_MIN_WORDS = 3
-FIRST_CHUNK_MAX_WORDS = 5
+FIRST_CHUNK_MAX_WORDS = 4
+FIRST_CHUNK_MAX_BYTES = 36
 
 
 def _model_manager():
@@ -84,7 +86,8 @@ def build_pipeline(settings: Settings, *, engines: Engines, source, speaker,
     history = history if history is not None else engines.llm.new_history()
     return Pipeline(settings, source=source, listener=engines.listener, llm=engines.llm,
                     make_chunker=lambda: Chunker(first_min_words=FIRST_CHUNK_MIN_WORDS,
-                                                 first_max_words=FIRST_CHUNK_MAX_WORDS), tts=engines.tts, speaker=speaker, history=history,
+                                                 first_max_words=FIRST_CHUNK_MAX_WORDS,
+                                                 first_max_bytes=FIRST_CHUNK_MAX_BYTES), tts=engines.tts, speaker=speaker, history=history,
                     clock=clock, on_event=on_event, conversation_log=conversation_log,
                     sequential=sequential, echo_filter=echo_filter,
                     wait_for_reply=wait_for_reply)

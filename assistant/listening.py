@@ -28,6 +28,9 @@ from assistant.stt.base import Recognizer
 from assistant.vad import Endpointer, VadState
 
 
+PENDING, STALE = "pending", "stale"
+
+
 class Listener:
     def __init__(self, recognizer: Recognizer, vad_settings: VadSettings | None = None, *,
                  mode: str = "open-mic", clock: Clock = DEFAULT_CLOCK,
@@ -50,6 +53,11 @@ class Listener:
         # the recognizer does, so a barge-in decision never waits behind speech recognition
         self.on_vad: Callable[[AudioFrame], None] | None = None
         self._checkpoints: collections.deque = collections.deque()  # (turn_id, Transcript)
+        # After a checkpoint is asked for, the pause's frames are held back from the
+        # recognizer: if the user says nothing more, the checkpoint is the final transcript
+        # and the recognizer never spends CPU on the silence (the LLM needs it then).
+        self._checkpoint: str | object | None = None  # None, PENDING, STALE or a Transcript
+        self._paused: list[AudioFrame] = []
         # the no-overlap baseline: hold the turn's audio and recognise it all after it ends
         self.deferred = False
         self._held: list[AudioFrame] = []
@@ -110,9 +118,10 @@ class Listener:
         the utterance stays open. A `TranscriptCheckpoint` comes out of a later `process()`
         (at once with a synchronous recognizer). False when there is nothing to ask."""
         with self._lock:
-            if not self._active or self._ptt_since is not None:
+            if not self._active or self._ptt_since is not None or self._checkpoint is PENDING:
                 return False
             turn = self.turn_id
+            self._checkpoint, self._paused = PENDING, []
             asynchronous = getattr(self.recognizer, "checkpoint_async", None)
             if asynchronous is not None:
                 # called on the recognizer's thread: hand over only, never take a lock that
@@ -122,6 +131,7 @@ class Listener:
             try:
                 self._checkpoints.append((turn, self.recognizer.checkpoint()))
             except NotImplementedError:
+                self._checkpoint = None
                 return False
             return True
 
@@ -129,8 +139,10 @@ class Listener:
         events: list[Event] = []
         while self._checkpoints:
             turn, result = self._checkpoints.popleft()
-            if result is None or turn != self.turn_id or not self._active or self._cancel.is_set():
+            if (result is None or turn != self.turn_id or not self._active
+                    or self._cancel.is_set() or self._checkpoint is not PENDING):
                 continue
+            self._checkpoint = result
             self._text = result.text
             events.append(TranscriptCheckpoint(turn_id=turn, generation=self.generation,
                                                t_ns=self.clock.now_ns(), text=result.text))
@@ -222,6 +234,7 @@ class Listener:
         self._text = ""
         self.recognizer.begin()
         self._held = []
+        self._checkpoint, self._paused = None, []
         self.utterance_start_ns = preroll[0].t_ns if preroll else onset_ns
         events: list[Event] = [SpeechStarted(turn_id=self.turn_id, generation=self.generation,
                                              t_ns=self.clock.now_ns(), t_onset_ns=onset_ns)]
@@ -233,6 +246,17 @@ class Listener:
         if self.deferred:
             self._held.append(frame)
             return []
+        if self._checkpoint is not None and self._checkpoint is not STALE:
+            if self.endpointer.state is not VadState.SPEAKING or self._ptt_since is not None:
+                self._paused.append(frame)  # still the pause the checkpoint was taken in
+                return []
+            # the user goes on talking: the checkpoint is no longer the whole turn
+            self._checkpoint = STALE
+            paused, self._paused = self._paused, []
+            events: list[Event] = []
+            for held in paused:
+                events += self._feed(held)
+            return events + self._feed(frame)
         partial = self.recognizer.accept(frame.samples)
         if partial is None or self._cancel.is_set():
             return []
@@ -250,7 +274,13 @@ class Listener:
         held, self._held = self._held, []
         for frame in held:  # deferred: the whole turn is recognised only now
             self.recognizer.accept(frame.samples)
-        result = self.recognizer.finish()
+        checkpoint, self._checkpoint, self._paused = self._checkpoint, None, []
+        if checkpoint is not None and checkpoint not in (PENDING, STALE):
+            result = checkpoint  # nothing was said after the pause: no second decode
+        else:
+            if checkpoint is PENDING:  # still decoding; its result comes with the finish
+                self._checkpoints.clear()
+            result = self.recognizer.finish()
         if self._cancel.is_set() or self.recognizer.cancelled:
             return []  # cancelled while decoding: the turn is dropped
         final = FinalTranscript(turn_id=self.turn_id, generation=self.generation,

@@ -248,6 +248,7 @@ class Pipeline:
             return
         if isinstance(event, PartialTranscript):
             self._emit_for(turn, event)
+            self._prefill(turn, event.text)
         elif isinstance(event, TranscriptCheckpoint):
             self._on_checkpoint(turn, event.text)
         elif isinstance(event, SpeechEnded):
@@ -320,6 +321,17 @@ class Pipeline:
         elif (silence_ms >= conv.speculative_silence_ms and self._reply_turn is None
                 and not turn.checkpoint_requested):
             turn.checkpoint_requested = self.listener.request_checkpoint()
+
+    def _prefill(self, turn: Turn, text: str) -> None:
+        """While the user talks, have the LLM read the words recognised so far (all but the
+        last, which may still change), so the turn's end leaves little prompt to evaluate."""
+        if (not self.settings.conversation.speculative_start or self.sequential
+                or self._reply_turn is not None):
+            return
+        upto = " ".join(text.split()[:-1])
+        if upto and upto != turn.prefilled:
+            turn.prefilled = upto
+            self.workers.prefill(self.history.messages_for(text), upto)
 
     def _on_checkpoint(self, turn: Turn, text: str) -> None:
         """The words so far are known with final quality: start the reply on them, unless

@@ -28,23 +28,28 @@ APOLOGY = "Sorry, something went wrong while I was thinking. Please try again."
 
 
 class SentenceCounter:
-    """Counts sentences ended in a token stream ('.', '!' or '?' followed by a space or the
-    end), ignoring dots inside numbers and common abbreviations."""
+    """Counts sentences ended in a token stream: '.', '!' or '?' followed by white space
+    ("3.5" has none after its dot), except after common abbreviations."""
 
     ABBREVIATIONS = ("mr.", "mrs.", "ms.", "dr.", "st.", "e.g.", "i.e.", "vs.", "etc.")
 
-    def __init__(self):
+    def __init__(self, limit: int = 0):
+        self.limit = limit
         self.text = ""
         self.count = 0
 
-    def feed(self, token: str) -> int:
-        for char in token:
+    def feed(self, token: str) -> int | None:
+        """Count the sentences `token` ends. When the `limit`-th ends in it, return where
+        in `token` it ended (what follows belongs to a sentence that will not be said)."""
+        for i, char in enumerate(token):
             if char.isspace() and self.text and self.text[-1] in ".!?":
                 last_word = self.text.rsplit(None, 1)[-1].lower()
-                if last_word not in self.ABBREVIATIONS and not last_word[:-1].replace(".", "").isdigit():
+                if last_word not in self.ABBREVIATIONS:
                     self.count += 1
+                    if self.limit and self.count >= self.limit:
+                        return i
             self.text = (self.text + char)[-40:]
-        return self.count
+        return None
 
 
 def trim_leading_silence(samples: np.ndarray, rate: int, threshold: float = 0.003,
@@ -63,6 +68,14 @@ class ReplyRequest:
     turn: Turn
     generation: int
     messages: list[dict]
+
+
+@dataclass
+class PrefillRequest:
+    """Evaluate the prompt so far while the user still talks (see `LlmEngine.prefill`)."""
+
+    messages: list[dict]
+    upto: str
 
 
 @dataclass
@@ -113,6 +126,10 @@ class ReplyWorkers:
         self.busy.set()
         self._requests.put(request)
 
+    def prefill(self, messages: list[dict], upto: str) -> None:
+        """Queue a prefill; it is skipped when a reply is waiting behind it."""
+        self._requests.put(PrefillRequest(messages, upto))
+
     def idle(self) -> bool:
         return not self.busy.is_set() and self._requests.empty() and self._chunks.empty()
 
@@ -145,6 +162,9 @@ class ReplyWorkers:
             request = self._requests.get()
             if request is None:
                 return
+            if isinstance(request, PrefillRequest):
+                self._prefill(request)
+                continue
             try:
                 if self.is_current(request.generation):
                     self._respond(request)
@@ -155,6 +175,14 @@ class ReplyWorkers:
                 if self._requests.empty():
                     self.busy.clear()
 
+    def _prefill(self, request: PrefillRequest) -> None:
+        if not self._requests.empty() or not hasattr(self.llm, "prefill"):
+            return  # something newer is waiting: it matters more
+        try:
+            self.llm.prefill(request.messages, request.upto)
+        except Exception:
+            log.exception("prefill failed")
+
     def _respond(self, request: ReplyRequest) -> None:
         turn, generation = request.turn, request.generation
         chunker = self.make_chunker()
@@ -162,8 +190,7 @@ class ReplyWorkers:
         n_chunks = 0
         n_tokens = 0
         reason = "stop"
-        limit = self.max_sentences()
-        sentences = SentenceCounter()
+        sentences = SentenceCounter(limit=self.max_sentences())
         for token in self.llm.stream_reply(request.messages, generation=generation):
             if not self.is_current(generation):
                 reason = "cancelled"
@@ -171,12 +198,19 @@ class ReplyWorkers:
             now = self.clock.now_ns()
             if n_tokens == 0:
                 turn.timeline.mark("first_token", now)
+            cut = sentences.feed(token)
+            if cut is not None:  # a spoken reply of `limit` sentences is long enough
+                token = token[:cut]
             parts.append(token)
             self.emit(LlmToken(turn_id=turn.turn_id, generation=generation, t_ns=now,
                                text=token, index=n_tokens))
             n_tokens += 1
-            if limit and sentences.feed(token) >= limit:
-                self.llm.cancel()  # a spoken reply of `limit` sentences is long enough
+            if cut is not None:
+                self.llm.cancel()
+                if not self.sequential:
+                    for text in chunker.feed(token):
+                        self._queue_chunk(turn, generation, text, n_chunks, n_tokens)
+                        n_chunks += 1
                 reason = "sentences"
                 break
             if not self.sequential:

@@ -35,6 +35,7 @@ class Turn:
     user_text: str = ""
     source: str = "voice"  # "voice", "ptt" or "text"
     barge_in: bool = False  # this turn's speech interrupted the previous reply
+    prefilled: str = ""  # the user's words the LLM has already read ahead
     checkpoint_requested: bool = False  # a speculative transcript was asked for
     during_reply: bool = False  # began while a reply was in progress (counts only as barge-in)
     speculative_text: str | None = None  # the partial the LLM started on, before the final

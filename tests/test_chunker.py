@@ -168,3 +168,17 @@ def test_cleanup_keeps_ordinary_punctuation_and_currency():
         "It's 5% off: €10, £8 or $9.50 (today)."
     )
     assert clean_for_speech("2*3 is 6") == "2 times 3 is 6"
+
+
+def test_first_chunk_is_bounded_in_bytes_for_scripts_spelled_byte_by_byte():
+    text = "근손상미률 에따널에 이것이 덧랐데 왜드먹에 저작상미률이며 맡속하에. 다음."
+    chunker = Chunker(first_min_words=3, first_max_words=4, first_max_bytes=36)
+    chunks = [c for ch in text for c in chunker.feed(ch)] + chunker.flush()
+    assert len(chunks[0].encode("utf-8")) <= 36 + 12  # cut at the first word past 36 bytes
+    assert len(chunks[0].split()) >= 2
+    assert " ".join(chunks).replace(" ", "") == text.replace(" ", "")
+    # English stays word-driven: four short words are well under the byte bound
+    chunker = Chunker(first_min_words=3, first_max_words=4, first_max_bytes=36)
+    words = "I can help with that right now. Sure."
+    chunks = [c for ch in words for c in chunker.feed(ch)] + chunker.flush()
+    assert chunks[0] == "I can help with"

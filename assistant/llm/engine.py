@@ -153,6 +153,20 @@ class LlmEngine:
             return formatter(messages=messages).prompt
         return llama_chat_format.format_chatml(messages=messages).prompt
 
+    def prefill(self, messages: list[dict], upto: str) -> bool:
+        """Evaluate the prompt for `messages` up to the end of the text `upto` (the user's
+        words recognised so far) while the user is still talking, so that when the turn ends
+        only the last words are left to evaluate. llama.cpp keeps the evaluated prefix and
+        reuses it for the next prompt that starts the same way. Call it from the thread that
+        runs `stream_reply`."""
+        prompt = self.render_prompt(messages)
+        end = prompt.rfind(upto) if upto else -1
+        if end <= 0:
+            return False
+        self._llm.create_completion(prompt=prompt[: end + len(upto)], max_tokens=1,
+                                    temperature=0.0)
+        return True
+
     # --- replies --------------------------------------------------------------------------
 
     def stream_reply(self, messages: list[dict] | str, generation: int = 0) -> Iterator[str]:

@@ -52,6 +52,7 @@ class Chunker:
         soft_max_words: int = 20,
         hard_max_words: int = 40,
         hard_max_chars: int = 300,
+        first_max_bytes: int = 0,
         clean: bool = True,
     ):
         """`clean=False` keeps the text as it is (only whitespace is trimmed), for splitting
@@ -61,6 +62,9 @@ class Chunker:
         self.soft_max_words = soft_max_words
         self.hard_max_words = hard_max_words
         self.hard_max_chars = max(2, hard_max_chars)
+        # a first chunk in a script the model spells byte by byte (Korean, say) costs several
+        # tokens per word: bound it by its UTF-8 size too, which tracks tokens closely
+        self.first_max_bytes = first_max_bytes
         self.clean = clean
         self.reset()
 
@@ -149,6 +153,9 @@ class Chunker:
             if ch == "\n" and words and not link_depth:
                 return i
             if self._should_break(kind, words):
+                return i
+            if (self._first and self.first_max_bytes and words >= 2
+                    and len(buf[:i].encode("utf-8")) >= self.first_max_bytes):
                 return i
         return None
 
