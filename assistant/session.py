@@ -78,16 +78,22 @@ class Session:
     # --- devices -------------------------------------------------------------------------
 
     def _default_source(self, settings: Settings):
+        """The microphone, reopened by itself after it fails or vanishes mid-session."""
+        from assistant.audio.recovery import RecoveringSource
         from assistant.audio.sources import MicSource
 
         device = settings.audio.input_device or None
-        return MicSource(device, frame_ms=settings.audio.frame_ms, clock=self.clock)
+        return RecoveringSource(
+            lambda: MicSource(device, frame_ms=settings.audio.frame_ms, clock=self.clock),
+            on_notice=self._notice, frame_ms=settings.audio.frame_ms, wait_for_device=False)
 
     def _default_speaker(self, settings: Settings):
-        from assistant.audio.speaker import Speaker
+        """The speaker, likewise; during an outage replies are consumed silently."""
+        from assistant.audio.recovery import RecoveringSpeaker
 
-        return Speaker(settings.audio.output_device or None, clock=self.clock,
-                       block_ms=settings.audio.output_block_ms)
+        return RecoveringSpeaker(settings.audio.output_device or None, clock=self.clock,
+                                 block_ms=settings.audio.output_block_ms,
+                                 on_notice=self._notice, wait_for_device=False)
 
     def _open_devices(self, settings: Settings):
         """The microphone and speaker, or stand-ins (with a notice) where there is none."""
@@ -145,10 +151,17 @@ class Session:
     def _start_pipeline(self) -> None:
         source, speaker = self._open_devices(self.settings)
         self.source = source
+        canceller = None
+        if self.settings.conversation.echo_cancellation:
+            from assistant.audio.echo_cancel import EchoCanceller
+
+            canceller = EchoCanceller(speaker_rate=speaker.sample_rate)
+            speaker.add_tap(canceller.on_played)
         self.pipeline = build_pipeline(self.settings, engines=self.engines, source=source,
                                        speaker=speaker, clock=self.clock,
                                        on_event=self.on_event, history=self.history,
-                                       conversation_log=self.conversation_log)
+                                       conversation_log=self.conversation_log,
+                                       echo_filter=canceller)
         self.pipeline.start(load_models=False)
 
     def stop(self) -> None:

@@ -87,3 +87,22 @@ def test_clear():
     history.add_exchange("a", "b")
     history.clear()
     assert history.messages() == [{"role": "system", "content": "You are brief."}]
+
+
+def test_a_full_history_is_trimmed_in_steps_that_keep_the_prompt_prefix():
+    from assistant.llm.history import ChatHistory
+
+    history = ChatHistory("Be brief.", context_size=400, reserve_tokens=50)
+    firsts = []
+    for n in range(60):
+        history.add_exchange(f"question number {n} " * 3, f"answer number {n} " * 3)
+        messages = history.messages_for("next")
+        firsts.append(messages[1]["content"])
+        assert messages[0]["content"] == "Be brief." and messages[-1]["content"] == "next"
+        assert messages[1]["role"] == "user"
+        total = sum(history.message_tokens(m) for m in messages)
+        assert total <= 400 - 50
+    # the oldest message sent changes only now and then, not on every turn
+    changes = sum(1 for a, b in zip(firsts, firsts[1:]) if a != b)
+    assert 1 <= changes <= len(firsts) // 3
+    assert "answer number 59" in history.messages()[-1]["content"]

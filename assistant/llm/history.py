@@ -18,6 +18,7 @@ from typing import Callable
 
 MESSAGE_OVERHEAD_TOKENS = 8  # "<|im_start|>assistant\n ... <|im_end|>\n" and the like
 MAX_STORED_TURNS = 400
+TRIM_TO = 0.6  # when the history no longer fits, keep this share of the room
 
 
 def rough_token_count(text: str) -> int:
@@ -42,6 +43,10 @@ class ChatHistory:
         self.count_tokens = count_tokens or rough_token_count
         self._turns: list[HistoryTurn] = []
         self._lock = threading.Lock()
+        # Turns before this index are no longer sent. It only moves forward, and in big
+        # steps: the prompt keeps one prefix for many turns, which llama.cpp reuses, instead
+        # of shifting by one exchange (and being evaluated anew in full) every turn.
+        self._first_sent = 0
 
     # --- recording ------------------------------------------------------------------------
 
@@ -57,16 +62,23 @@ class ChatHistory:
         with self._lock:
             self._turns.append(HistoryTurn("user", user_text.strip()))
             self._turns.append(HistoryTurn("assistant", reply_text.strip(), interrupted))
-            del self._turns[:-MAX_STORED_TURNS]
+            self._forget_oldest()
 
     def _add(self, turn: HistoryTurn) -> None:
         with self._lock:
             self._turns.append(turn)
-            del self._turns[:-MAX_STORED_TURNS]
+            self._forget_oldest()
+
+    def _forget_oldest(self) -> None:
+        extra = len(self._turns) - MAX_STORED_TURNS
+        if extra > 0:
+            del self._turns[:extra]
+            self._first_sent = max(0, self._first_sent - extra)
 
     def clear(self) -> None:
         with self._lock:
             self._turns.clear()
+            self._first_sent = 0
 
     @property
     def turns(self) -> list[HistoryTurn]:
@@ -97,17 +109,20 @@ class ChatHistory:
             user = {"role": "user", "content": self._fit(user_text, budget)}
             budget -= self.message_tokens(user)
             tail.append(user)
-        kept: list[dict] = []
-        for turn in reversed(self.turns):
-            message = self._as_message(turn)
-            if message is None:
-                continue
-            cost = self.message_tokens(message)
-            if cost > budget:
-                break
-            budget -= cost
-            kept.append(message)
-        kept.reverse()
+        with self._lock:
+            turns, first = list(self._turns), self._first_sent
+        candidates = [(i, m) for i, m in ((i, self._as_message(t)) for i, t in enumerate(turns))
+                      if i >= first and m is not None]
+        costs = [self.message_tokens(m) for _i, m in candidates]
+        total = sum(costs)
+        if total > budget:  # full: drop the oldest down to TRIM_TO of the room, at once
+            target = budget * TRIM_TO
+            while candidates and total > target:
+                first = candidates.pop(0)[0] + 1
+                total -= costs.pop(0)
+            with self._lock:
+                self._first_sent = max(self._first_sent, first)
+        kept = [m for _i, m in candidates]
         while kept and kept[0]["role"] != "user":  # never open on half an exchange
             kept.pop(0)
         return [system, *kept, *tail]
