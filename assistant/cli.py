@@ -92,6 +92,9 @@ def apply_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from assistant.memory import limit_arenas
+
+    limit_arenas()
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(

@@ -35,6 +35,7 @@ from assistant.events import (
     TranscriptCheckpoint,
     TurnCompleted,
 )
+from assistant.memory import release_free_memory
 from assistant.metrics import RollingStats
 from assistant.replies import ReplyRequest, ReplyWorkers
 from assistant.turns import Turn
@@ -458,6 +459,9 @@ class Pipeline:
         self.history.add_exchange(turn.user_text, heard, interrupted)
         self.v2v.add(record["v2v_ms"])
         self.records.append(record)
+        # finished turns are kept a while for late speaker reports, not forever
+        for old in [t for t in list(self._turns) if t < turn.turn_id - 50]:
+            del self._turns[old]
         if self.conversation_log is not None:
             try:
                 self.conversation_log.append(record)
@@ -468,6 +472,7 @@ class Pipeline:
                                  t_ns=self.clock.now_ns(), user_text=turn.user_text,
                                  reply_text=record["reply_text"], interrupted=interrupted,
                                  metrics=record))
+        release_free_memory()  # a long session stays flat (see assistant/memory.py)
 
     def relative_record(self, record: dict) -> dict:
         """A finished turn as written to the metrics JSON (times already on the input's

@@ -114,17 +114,17 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
     if own_engines:
         engines = Engines.from_settings(settings, notify=lambda m: notices.append(m), clock=clock)
         engines.start()
-    speaker = RecordingSpeaker(clock=clock, realtime=realtime)
+    speaker = RecordingSpeaker(clock=clock, realtime=realtime, keep=render_out)
     echo = None
     if echo_gain > 0:
         echo = EchoPath(gain=echo_gain, delay_ms=echo_delay_ms,
                         speaker_rate=speaker.sample_rate)
-        speaker.add_tap(echo.on_played)
+        speaker.add_tap(echo.on_played, sync=True)
     source = WavSource(in_path, clock=clock, realtime=realtime, mix=echo.mix if echo else None)
     canceller = None
     if settings.conversation.echo_cancellation:
         canceller = EchoCanceller(speaker_rate=speaker.sample_rate)
-        speaker.add_tap(canceller.on_played)
+        speaker.add_tap(canceller.on_played, sync=True)
     pipeline = build_pipeline(settings, engines=engines, source=source, speaker=speaker,
                               clock=clock, on_event=note, sequential=sequential,
                               conversation_log=conversation_log, wait_for_reply=not realtime,
@@ -134,7 +134,8 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
         pipeline.start(load_models=False)
         t0_ns = pipeline.t0_ns
         duration_s = in_samples / in_rate
-        deadline = time.monotonic() + (duration_s if realtime else 0) + tail_s + 60
+        # fast replays wait for every reply, so they may take longer than the audio itself
+        deadline = time.monotonic() + duration_s * (1 if realtime else 4) + tail_s + 60
         pipeline.source_finished.wait(max(deadline - time.monotonic(), 0))
         settle_until = time.monotonic() + tail_s
         while time.monotonic() < settle_until and not pipeline.idle():

@@ -156,7 +156,7 @@ class Session:
             from assistant.audio.echo_cancel import EchoCanceller
 
             canceller = EchoCanceller(speaker_rate=speaker.sample_rate)
-            speaker.add_tap(canceller.on_played)
+            speaker.add_tap(canceller.on_played, sync=True)
         self.pipeline = build_pipeline(self.settings, engines=self.engines, source=source,
                                        speaker=speaker, clock=self.clock,
                                        on_event=self.on_event, history=self.history,

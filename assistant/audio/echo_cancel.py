@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 PIECE = 160  # AEC3 works on 10 ms at 16 kHz
 FAR_ACTIVE_DBFS = -55.0  # the assistant is audibly playing
 USER_MARGIN_DB = 6.0  # cleaned audio must exceed the expected echo remnant by this much
+# When the assistant starts talking after a silence, the canceller needs a moment to find the
+# echo again and lets some through: no barge-in is believed in that window.
+SETTLE_NS = 300_000_000
+QUIET_BEFORE_ONSET_NS = 200_000_000
 
 
 class EchoCanceller:
@@ -40,7 +44,10 @@ class EchoCanceller:
         # more once converged, so start there and learn the real figure as the reply plays
         self.coupling_db = -30.0
         self._aec = None
-        self._frames: collections.deque = collections.deque(maxlen=200)  # (t_ns, out, far)
+        # (t_end_ns, out dBFS, far dBFS, near dBFS, settling) of recent frames
+        self._frames: collections.deque = collections.deque(maxlen=200)
+        self._far_active_since: int | None = None
+        self._far_quiet_since: int | None = 0
         self._echo_in: list[float] = []  # near level while only the assistant plays
         self._echo_out: list[float] = []  # the same after cancellation
 
@@ -64,19 +71,34 @@ class EchoCanceller:
                 break
             out[i:i + PIECE] = self._aec.process(piece, far[i:i + PIECE])
         near_db, out_db, far_db = dbfs(near), dbfs(out), dbfs(far)
-        self._frames.append((frame.t_end_ns, out_db, far_db, near_db))
+        self._frames.append((frame.t_end_ns, out_db, far_db, near_db,
+                             self._settling(frame.t_ns, far_db)))
         return AudioFrame(samples=out, t_ns=frame.t_ns, sample_rate=frame.sample_rate)
+
+    def _settling(self, t_ns: int, far_db: float) -> bool:
+        """Track when the assistant's voice starts after a pause; True within SETTLE_NS."""
+        if far_db < FAR_ACTIVE_DBFS:
+            if self._far_quiet_since is None:
+                self._far_quiet_since = t_ns
+            return False
+        if self._far_quiet_since is not None:
+            if t_ns - self._far_quiet_since >= QUIET_BEFORE_ONSET_NS or self._far_active_since is None:
+                self._far_active_since = t_ns  # a new stretch of assistant speech
+            self._far_quiet_since = None
+        return t_ns - self._far_active_since < SETTLE_NS
 
     def observe(self, user_quiet: bool) -> None:
         """After the endpointer saw the latest frame: while nobody speaks but the assistant
         plays, learn how much of it survives cancellation."""
         if not self._frames or not user_quiet:
             return
-        _t, out_db, far_db, near_db = self._frames[-1]
-        if far_db < FAR_ACTIVE_DBFS:
+        _t, out_db, far_db, near_db, settling = self._frames[-1]
+        if far_db < FAR_ACTIVE_DBFS or settling:  # the onset leak is covered by SETTLE_NS
             return
         observed = max(out_db - far_db, -60.0)  # digital silence would drag it to -100
-        self.coupling_db += 0.1 * (observed - self.coupling_db)
+        # quicker to rise than to fall: a remnant that grows raises the bar soon
+        rate = 0.1 if observed > self.coupling_db else 0.03
+        self.coupling_db += rate * (observed - self.coupling_db)
         self._echo_in.append(near_db)
         self._echo_out.append(out_db)
         del self._echo_in[:-3000], self._echo_out[:-3000]
@@ -84,13 +106,13 @@ class EchoCanceller:
     def user_above_echo(self, since_ns: int) -> bool:
         """True when, since `since_ns`, most frames stand above the expected echo remnant (or
         the assistant was silent): speech of the user's, not of the assistant's."""
-        recent = [(out_db, far_db) for t, out_db, far_db, _n in self._frames if t > since_ns]
+        recent = [f for f in self._frames if f[0] > since_ns]
         if not recent:
             return False
-        above = sum(1 for out_db, far_db in recent
+        above = sum(1 for _t, out_db, far_db, _n, settling in recent
                     if far_db < FAR_ACTIVE_DBFS
-                    or out_db > far_db + self.coupling_db + USER_MARGIN_DB)
-        return above * 2 >= len(recent)
+                    or (not settling and out_db > far_db + self.coupling_db + USER_MARGIN_DB))
+        return above * 2 > len(recent)
 
     def stats(self) -> dict:
         """Echo level before and after cancellation while only the assistant spoke."""

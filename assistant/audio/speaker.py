@@ -65,11 +65,16 @@ class _BaseSpeaker:
     def on_event(self, handler) -> None:
         self._pq.on_event = handler
 
-    def add_tap(self, fn: Tap) -> None:
-        """`fn(samples, t_ns)` gets every block played, off the audio thread, in order."""
-        self._pq.taps.append(fn)
+    def add_tap(self, fn: Tap, sync: bool = False) -> None:
+        """`fn(samples, t_ns)` gets every block played, in order: off the audio thread, or
+        with `sync=True` on it, before the block is played (for an echo reference, which must
+        never arrive later than the echo; `fn` must be quick and copy what it keeps)."""
+        (self._pq.sync_taps if sync else self._pq.taps).append(fn)
 
     def remove_tap(self, fn: Tap) -> None:
+        if fn in self._pq.sync_taps:
+            self._pq.sync_taps.remove(fn)
+            return
         self._pq.taps.remove(fn)
 
     def play(self, chunk: AudioChunk) -> None:

@@ -42,6 +42,7 @@ class PlaybackQueue:
         self.clock = clock
         self.generation = 0
         self.taps: list[Tap] = []
+        self.sync_taps: list[Tap] = []  # called on the audio thread itself (must be quick)
         self.on_event: Callable[[Event], None] | None = None
         self._queue: collections.deque[_Item] = collections.deque()
         self._current: _Item | None = None
@@ -120,6 +121,11 @@ class PlaybackQueue:
                 self._current, self._offset = None, 0
         if self.taps:
             self._reports.put(("tap", np.zeros_like(out) if muted else out.copy(), t_ns))
+        for tap in self.sync_taps:
+            try:
+                tap(np.zeros_like(out) if muted else out, t_ns)
+            except Exception:
+                log.exception("speaker tap failed")
 
     def _next_item(self, t_ns: int) -> _Item | None:
         while self._queue:

@@ -14,6 +14,10 @@ from assistant.tts.base import TtsEngine
 DEFAULT_PIPER_VOICE = "piper-joe-medium"
 
 
+# Repeated phrases are short ("Sorry, ...", greetings): 8 MB holds a few minutes of them.
+CACHE_MAX_BYTES = 8 << 20
+
+
 def make_tts(settings: TtsSettings, model_manager=None) -> TtsEngine:
     """The engine `settings.engine` names, wrapped in a `CachedTts` unless the cache is off.
 
@@ -34,7 +38,7 @@ def make_tts(settings: TtsSettings, model_manager=None) -> TtsEngine:
         return engine
     from assistant.tts.cache import CachedTts
 
-    return CachedTts(engine, max_entries=settings.cache_entries)
+    return CachedTts(engine, max_entries=settings.cache_entries, max_bytes=CACHE_MAX_BYTES)
 
 
 def resolve_piper_voice(voice: str, model_manager=None) -> Path:
