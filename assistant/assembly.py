@@ -13,11 +13,11 @@ from assistant.config import Settings
 log = logging.getLogger(__name__)
 
 # The first chunk is what the user waits for: break at a clause after 3 words, or force a
-# break after 4 (about 6 tokens, ~75 ms of generation here) or 36 bytes of text (a reply in
+# break after 4 (about 6 tokens, ~75 ms of generation here) or 20 bytes of text (a reply in
 # Korean spends several tokens per word); later chunks go by sentence.
 FIRST_CHUNK_MIN_WORDS = 3
 FIRST_CHUNK_MAX_WORDS = 4
-FIRST_CHUNK_MAX_BYTES = 36
+FIRST_CHUNK_MAX_BYTES = 20
 
 
 def _model_manager():

@@ -65,7 +65,7 @@ class VadSettings:
 class ConversationSettings:
     mode: str = field(default="open-mic", metadata=_choice("ptt", "open-mic"))
     barge_in: bool = True
-    barge_in_min_speech_ms: int = field(default=100, metadata=_range(40, 2000))
+    barge_in_min_speech_ms: int = field(default=80, metadata=_range(40, 2000))
     half_duplex: bool = False
     half_duplex_tail_ms: int = field(default=300, metadata=_range(0, 3000))
     speculative_start: bool = True

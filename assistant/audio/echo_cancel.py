@@ -32,6 +32,7 @@ USER_MARGIN_DB = 6.0  # cleaned audio must exceed the expected echo remnant by t
 # When the assistant starts talking after a silence, the canceller needs a moment to find the
 # echo again and lets some through: no barge-in is believed in that window.
 SETTLE_NS = 300_000_000
+ECHO_HEARD_DB = -40.0  # the microphone picks up the speakers at least this loud
 QUIET_BEFORE_ONSET_NS = 200_000_000
 
 
@@ -47,6 +48,10 @@ class EchoCanceller:
         # (t_end_ns, out dBFS, far dBFS, near dBFS, settling) of recent frames
         self._frames: collections.deque = collections.deque(maxlen=200)
         self._far_active_since: int | None = None
+        # how loud the microphone is against what plays (before cancellation): with a headset
+        # there is no echo at all, and a fresh canceller would only dampen the user's voice
+        # while it learns, so its output is used only once an echo has been heard
+        self.echo_path_db = -30.0
         self._far_quiet_since: int | None = 0
         self._echo_in: list[float] = []  # near level while only the assistant plays
         self._echo_out: list[float] = []  # the same after cancellation
@@ -71,9 +76,17 @@ class EchoCanceller:
                 break
             out[i:i + PIECE] = self._aec.process(piece, far[i:i + PIECE])
         near_db, out_db, far_db = dbfs(near), dbfs(out), dbfs(far)
+        if far_db >= FAR_ACTIVE_DBFS:
+            self.echo_path_db += 0.05 * (max(near_db - far_db, -60.0) - self.echo_path_db)
+        if not self.echo_heard:
+            out, out_db = near, near_db
         self._frames.append((frame.t_end_ns, out_db, far_db, near_db,
                              self._settling(frame.t_ns, far_db)))
         return AudioFrame(samples=out, t_ns=frame.t_ns, sample_rate=frame.sample_rate)
+
+    @property
+    def echo_heard(self) -> bool:
+        return self.echo_path_db > ECHO_HEARD_DB
 
     def _settling(self, t_ns: int, far_db: float) -> bool:
         """Track when the assistant's voice starts after a pause; True within SETTLE_NS."""
