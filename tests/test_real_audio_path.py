@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import glob
 import os
+import threading
 import shutil
 import subprocess
 import tempfile
@@ -53,11 +54,19 @@ def _skip_reason_for_packages() -> str | None:
     return None
 
 
-def _reinit_portaudio(sd) -> None:
+def _reinit_portaudio(sd, timeout_s: float = 15.0) -> None:
     """PortAudio lists devices once, when it starts: start it again to see the server (and
-    again afterwards, to forget it). Nothing else in the test process has a stream open."""
-    sd._terminate()
-    sd._initialize()
+    again afterwards, to forget it). Nothing else in the test process has a stream open.
+    Bounded in time: a stream left stuck by a failed test must not hang the whole run."""
+    def restart():
+        sd._terminate()
+        sd._initialize()
+
+    worker = threading.Thread(target=restart, daemon=True, name="portaudio-restart")
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        pytest.fail("PortAudio did not restart within 15 s (a stream was left stuck)")
 
 
 class SoundServer:
