@@ -92,6 +92,9 @@ class LlmSettings:
     temperature: float = field(default=0.7, metadata=_range(0.0, 2.0))
     max_tokens: int = field(default=200, metadata=_range(1, 8192))
     gpu_layers: int = field(default=0, metadata=_range(-1, 1000))  # -1 = all
+    # run Q4_1/Q5 weights as a Q8_0 copy made once (3x faster prompts on x86 CPUs; see
+    # assistant/llm/reencode.py)
+    reencode_slow_weights: bool = True
 
 
 @dataclass

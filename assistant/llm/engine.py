@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -24,6 +23,8 @@ from assistant.clock import DEFAULT_CLOCK, Clock
 from assistant.config import LlmSettings
 from assistant.errors import ModelError
 from assistant.llm.gguf import check_gguf
+from assistant.llm import reencode
+from assistant.llm.native import captured_stderr
 from assistant.llm.history import ChatHistory
 
 log = logging.getLogger(__name__)
@@ -40,27 +41,6 @@ def physical_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-@contextlib.contextmanager
-def _captured_stderr():
-    """Send file descriptor 2 to a temporary file: llama.cpp writes its failure logs there
-    from C, past Python's sys.stderr. Yields a list that receives the captured text."""
-    captured: list[str] = []
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        try:
-            saved = os.dup(2)
-        except OSError:  # no stderr at all (a windowed app): nothing to hide
-            yield captured
-            return
-        try:
-            os.dup2(sink.fileno(), 2)
-            yield captured
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            captured.append(sink.read().decode("utf-8", errors="replace"))
-
-
 class LlmEngine:
     """Stage shape: cheap constructor, `start()` loads and warms the model, `stream_reply`
     yields tokens, `cancel()` from any thread, `close()`."""
@@ -73,6 +53,7 @@ class LlmEngine:
         self.last_finish_reason = ""
         self.last_n_tokens = 0
         self.current_generation = 0
+        self.loaded_path: Path | None = None  # the file llama.cpp runs (maybe a faster copy)
         self._llm = None
         self._cancel_count = 0
         self._cancel_lock = threading.Lock()
@@ -84,21 +65,11 @@ class LlmEngine:
             return
         path = check_gguf(self.model_path)
         try:
-            from llama_cpp import Llama
+            import llama_cpp  # noqa: F401
         except ImportError:
             raise ModelError("llama-cpp-python is not installed; run `make run` or "
                              "pip install llama-cpp-python.") from None
-        s = self.settings
-        threads = s.threads or physical_cores()
-        try:
-            with _captured_stderr() as noise:
-                llm = Llama(model_path=str(path), n_ctx=s.context_size, n_threads=threads,
-                            n_threads_batch=threads, n_gpu_layers=s.gpu_layers, verbose=False)
-        except Exception as exc:
-            log.debug("llama.cpp failed to load %s: %s\n%s", path, exc, "".join(noise))
-            raise ModelError(f"The LLM file {path.name} could not be loaded; it is damaged, "
-                             "truncated or not a model llama.cpp supports. Download it again "
-                             "or choose another model.") from None
+        llm, self.loaded_path = self._load_fastest(path)
         if "tokenizer.chat_template" in llm.metadata:
             self.chat_format = "gguf"
         else:
@@ -107,6 +78,44 @@ class LlmEngine:
             log.info("%s has no chat template; using %s", path.name, FALLBACK_CHAT_FORMAT)
         self._llm = llm
         self._warm_up()
+
+    def _load_fastest(self, path: Path):
+        """The model, as the re-encoded copy this CPU runs faster when there is one (see
+        assistant/llm/reencode.py); returns it and the file it came from."""
+        fast = reencode.cached_copy(path) if self.settings.reencode_slow_weights else None
+        if fast is not None and fast.is_file():
+            llm = self._load(fast, quiet=True)  # a damaged copy is simply made again
+            if llm is not None:
+                return llm, fast
+        llm = self._load(path)
+        if fast is None or not reencode.worth_reencoding(path, llm.metadata):
+            return llm, path
+        log.info("re-encoding %s as %s for this CPU (once)", path.name, reencode.TARGET_NAME)
+        made = reencode.reencode(path, threads=self.settings.threads or physical_cores())
+        faster = self._load(made, quiet=True) if made is not None else None
+        if faster is None:
+            return llm, path
+        llm.close()
+        return faster, made
+
+    def _load(self, path: Path, quiet: bool = False):
+        """Load a GGUF with llama.cpp; a failure is one clear ModelError (or None if quiet)."""
+        from llama_cpp import Llama
+
+        s = self.settings
+        threads = s.threads or physical_cores()
+        try:
+            with captured_stderr() as noise:
+                llm = Llama(model_path=str(path), n_ctx=s.context_size, n_threads=threads,
+                            n_threads_batch=threads, n_gpu_layers=s.gpu_layers, verbose=False)
+        except Exception as exc:
+            log.debug("llama.cpp failed to load %s: %s\n%s", path, exc, "".join(noise))
+            if quiet:
+                return None
+            raise ModelError(f"The LLM file {path.name} could not be loaded; it is damaged, "
+                             "truncated or not a model llama.cpp supports. Download it again "
+                             "or choose another model.") from None
+        return llm
 
     def _warm_up(self) -> None:
         """One tiny generation with the real system prompt: loads the weights into the cache
