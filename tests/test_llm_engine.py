@@ -157,3 +157,38 @@ def test_bad_files_give_one_clear_line_and_no_llama_noise(gguf, tmp_path, capfd)
         assert "\n" not in message and path.name in message, message
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_every_llama_call_runs_on_one_thread(gguf):
+    """libgomp gives each calling thread its own worker pool; calls from several threads
+    would leave more pool threads than CPUs and halve the speed (assistant/llm/native.py)."""
+    engine = LlmEngine(LlmSettings(temperature=0.0, max_tokens=4), gguf)
+    engine.start()
+    seen = []
+    llama = engine._llm
+    create = llama.create_chat_completion
+    complete = llama.create_completion
+
+    def record(fn):
+        def wrapper(*args, **kwargs):
+            seen.append(threading.get_ident())
+            return fn(*args, **kwargs)
+        return wrapper
+
+    llama.create_chat_completion = record(create)
+    llama.create_completion = record(complete)
+    try:
+        def reply():
+            assert "".join(engine.stream_reply("Hello!")).strip()
+
+        callers = [threading.Thread(target=reply) for _ in range(2)]
+        for caller in callers:
+            caller.start()
+            caller.join()
+        reply()
+        assert engine.prefill(engine.new_history().messages_for("Tell me a story"), "Tell me")
+    finally:
+        engine.close()
+    assert len(seen) >= 4  # a chat completion calls create_completion too
+    assert len(set(seen)) == 1
+    assert seen[0] not in {threading.get_ident(), *(c.ident for c in callers)}

@@ -79,7 +79,7 @@ def test_the_copy_answers_like_the_original(gguf, data_dir):
 def test_the_copy_is_made_once_and_reused(gguf, data_dir, monkeypatch):
     started(gguf).close()
     copy = reencode.cached_copy(gguf)
-    made_at = copy.stat().st_mtime_ns
+    made = copy.stat().st_ino
 
     def must_not_run(*args, **kwargs):
         raise AssertionError("re-encoded a second time")
@@ -88,7 +88,7 @@ def test_the_copy_is_made_once_and_reused(gguf, data_dir, monkeypatch):
     engine = started(gguf)
     engine.close()
     assert engine.loaded_path == copy
-    assert copy.stat().st_mtime_ns == made_at
+    assert copy.stat().st_ino == made
 
 
 def test_a_damaged_copy_is_made_again(gguf, data_dir):
@@ -113,6 +113,23 @@ def test_a_changed_source_gets_a_new_copy_and_the_old_one_goes(gguf, data_dir, t
     second = reencode.reencode(source)
     assert second != first and second.is_file()
     assert not first.exists()
+
+
+def test_the_cache_keeps_only_the_most_recently_used_copies(gguf, data_dir, tmp_path):
+    folder = reencode.cache_folder()
+    folder.mkdir(parents=True)
+    others = []
+    for age in range(4):  # copies of other models, used 1, 2, 3 and 4 hours ago
+        other = folder / f"other{age}-0123456789ab.Q8_0.gguf"
+        other.write_bytes(b"GGUF")
+        os.utime(other, (0, other.stat().st_mtime - 3600 * (age + 1)))
+        others.append(other)
+    source = tmp_path / "model.Q4_1.gguf"
+    source.write_bytes(gguf.read_bytes())
+    made = reencode.reencode(source)
+    kept = sorted(folder.glob("*.Q8_0.gguf"))
+    assert len(kept) == reencode.KEEP_COPIES
+    assert set(kept) == {made, *others[: reencode.KEEP_COPIES - 1]}
 
 
 def test_only_slow_types_are_worth_it(gguf):

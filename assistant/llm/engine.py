@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -24,7 +25,7 @@ from assistant.config import LlmSettings
 from assistant.errors import ModelError
 from assistant.llm.gguf import check_gguf
 from assistant.llm import reencode
-from assistant.llm.native import captured_stderr
+from assistant.llm.native import LlamaThread, captured_stderr
 from assistant.llm.history import ChatHistory
 
 log = logging.getLogger(__name__)
@@ -57,12 +58,15 @@ class LlmEngine:
         self._llm = None
         self._cancel_count = 0
         self._cancel_lock = threading.Lock()
+        self._native = LlamaThread("llm")  # every llama.cpp call runs there (see native.py)
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._llm is not None:
-            return
+        if self._llm is None:
+            self._native.call(self._start_here)
+
+    def _start_here(self) -> None:
         path = check_gguf(self.model_path)
         try:
             import llama_cpp  # noqa: F401
@@ -76,8 +80,8 @@ class LlmEngine:
             llm.chat_format = FALLBACK_CHAT_FORMAT
             self.chat_format = FALLBACK_CHAT_FORMAT
             log.info("%s has no chat template; using %s", path.name, FALLBACK_CHAT_FORMAT)
+        self._warm_up(llm)
         self._llm = llm
-        self._warm_up()
 
     def _load_fastest(self, path: Path):
         """The model, as the re-encoded copy this CPU runs faster when there is one (see
@@ -86,6 +90,7 @@ class LlmEngine:
         if fast is not None and fast.is_file():
             llm = self._load(fast, quiet=True)  # a damaged copy is simply made again
             if llm is not None:
+                reencode.mark_used(fast)
                 return llm, fast
         llm = self._load(path)
         if fast is None or not reencode.worth_reencoding(path, llm.metadata):
@@ -117,19 +122,21 @@ class LlmEngine:
                              "or choose another model.") from None
         return llm
 
-    def _warm_up(self) -> None:
-        """One tiny generation with the real system prompt: loads the weights into the cache
-        and leaves the system prompt's KV entries for the first real reply to reuse."""
+    def _warm_up(self, llm) -> None:
+        """One tiny generation with the real system prompt (on the llama thread): loads the
+        weights into the cache and leaves the system prompt's KV entries for the first real
+        reply to reuse."""
         messages = ChatHistory(self.settings.system_prompt).messages_for("Hi")
-        for _ in self._stream(messages, max_tokens=2):
-            pass
+        llm.create_chat_completion(messages=messages, max_tokens=2,
+                                   temperature=self.settings.temperature)
 
     def close(self) -> None:
         self.cancel()
         llm, self._llm = self._llm, None
         if llm is not None:
             with contextlib.suppress(Exception):
-                llm.close()
+                self._native.call(llm.close)
+        self._native.stop()
 
     @property
     def loaded(self) -> bool:
@@ -166,14 +173,13 @@ class LlmEngine:
         """Evaluate the prompt for `messages` up to the end of the text `upto` (the user's
         words recognised so far) while the user is still talking, so that when the turn ends
         only the last words are left to evaluate. llama.cpp keeps the evaluated prefix and
-        reuses it for the next prompt that starts the same way. Call it from the thread that
-        runs `stream_reply`."""
+        reuses it for the next prompt that starts the same way. Returns when it is done."""
         prompt = self.render_prompt(messages)
         end = prompt.rfind(upto) if upto else -1
         if end <= 0:
             return False
-        self._llm.create_completion(prompt=prompt[: end + len(upto)], max_tokens=1,
-                                    temperature=0.0)
+        self._native.call(self._llm.create_completion, prompt=prompt[: end + len(upto)],
+                          max_tokens=1, temperature=0.0)
         return True
 
     # --- replies --------------------------------------------------------------------------
@@ -199,26 +205,62 @@ class LlmEngine:
             self._cancel_count += 1
 
     def _stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+        """Tokens come from the llama thread through a queue; when the caller stops early the
+        producer stops at its next token."""
         with self._cancel_lock:
             token = self._cancel_count
         self.last_finish_reason, self.last_n_tokens = "", 0
-        stream = self._llm.create_chat_completion(
-            messages=messages, stream=True, max_tokens=max_tokens,
-            temperature=self.settings.temperature,
-        )
+        out: queue.SimpleQueue = queue.SimpleQueue()
+        abandoned = threading.Event()
+        llm = self._llm
+
+        def produce() -> None:
+            reason = ""
+            try:
+                stream = llm.create_chat_completion(
+                    messages=messages, stream=True, max_tokens=max_tokens,
+                    temperature=self.settings.temperature)
+                try:
+                    for part in stream:
+                        if self._cancel_count != token or abandoned.is_set():
+                            reason = "cancelled"
+                            break
+                        choice = part["choices"][0]
+                        reason = choice.get("finish_reason") or reason
+                        text = choice.get("delta", {}).get("content")
+                        if text:
+                            out.put(text)
+                finally:
+                    stream.close()  # frees llama's generator at once
+                out.put(_End(reason))
+            except BaseException as exc:  # raised in the caller's thread
+                out.put(_Failed(exc))
+
+        self._native.submit(produce)
         try:
-            for part in stream:
-                if self._cancel_count != token:
+            while True:
+                item = out.get()
+                if isinstance(item, _End):
+                    self.last_finish_reason = item.reason
+                    break
+                if isinstance(item, _Failed):
+                    raise item.error
+                if self._cancel_count != token:  # nothing is yielded after cancel()
                     self.last_finish_reason = "cancelled"
                     return
-                choice = part["choices"][0]
-                text = choice.get("delta", {}).get("content")
-                if choice.get("finish_reason"):
-                    self.last_finish_reason = choice["finish_reason"]
-                if text:
-                    self.last_n_tokens += 1
-                    yield text
+                self.last_n_tokens += 1
+                yield item
             if self._cancel_count != token:
                 self.last_finish_reason = "cancelled"
         finally:
-            stream.close()  # frees llama's generator at once, even when the caller stops early
+            abandoned.set()
+
+
+class _End:
+    def __init__(self, reason: str):
+        self.reason = reason
+
+
+class _Failed:
+    def __init__(self, error: BaseException):
+        self.error = error

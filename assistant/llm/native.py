@@ -1,10 +1,25 @@
-"""llama.cpp writes its logs from C to file descriptor 2, past Python's sys.stderr."""
+"""Living with llama.cpp's native side: its log output and its threads.
+
+llama.cpp writes its logs from C to file descriptor 2, past Python's sys.stderr:
+`captured_stderr` catches them.
+
+Its CPU backend computes with an OpenMP team that belongs to the thread calling it. libgomp
+keeps one pool of worker threads per calling thread; once more pool threads exist than CPUs
+(the model loaded on one thread, replies generated on another, a new responder thread per
+pipeline), every worker stops spinning between steps and sleeps instead, and each token costs
+twice as long (measured on 2 cores: 9.8 ms per generated token from the loading thread, 19.0
+ms from a second thread). `LlamaThread` runs every call of one model on one long-lived thread,
+so a single team serves all of them.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import tempfile
+import threading
+from typing import Callable
 
 
 @contextlib.contextmanager
@@ -26,3 +41,57 @@ def captured_stderr():
             os.close(saved)
             sink.seek(0)
             captured.append(sink.read().decode("utf-8", errors="replace"))
+
+
+class LlamaThread:
+    """One daemon thread that runs the jobs given to it, in order."""
+
+    def __init__(self, name: str = "llama"):
+        self.name = name
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def call(self, fn: Callable, *args, **kwargs):
+        """Run `fn` on the thread and return its result (or raise its exception)."""
+        if threading.current_thread() is self._thread:
+            return fn(*args, **kwargs)
+        done = threading.Event()
+        box: dict = {}
+
+        def job():
+            try:
+                box["value"] = fn(*args, **kwargs)
+            except BaseException as exc:  # handed to the caller
+                box["error"] = exc
+            finally:
+                done.set()
+
+        self.submit(job)
+        done.wait()
+        if "error" in box:
+            raise box["error"]
+        return box.get("value")
+
+    def submit(self, job: Callable[[], None]) -> None:
+        """Queue `job` (it must not raise) without waiting for it."""
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
+                self._thread.start()
+        self._jobs.put(job)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._jobs.put(None)
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            job()

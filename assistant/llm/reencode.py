@@ -34,6 +34,7 @@ SLOW_FILE_TYPES = {3: "Q4_1", 8: "Q5_0", 9: "Q5_1"}
 TARGET_FILE_TYPE = 7  # LLAMA_FTYPE_MOSTLY_Q8_0
 TARGET_NAME = "Q8_0"
 MAX_SOURCE_BYTES = 4 * 1024**3  # a bigger model would double a large file: leave it alone
+KEEP_COPIES = 3  # the most recently used copies kept in the cache; older ones are deleted
 
 
 def cache_folder() -> Path:
@@ -90,15 +91,32 @@ def reencode(source: Path, threads: int = 0) -> Path | None:
     finally:
         with contextlib.suppress(OSError):
             partial.unlink()
-    _forget_older_copies(target)
+    _forget_unused_copies(target)
     return target
 
 
-def _forget_older_copies(keep: Path) -> None:
-    """Copies made from an earlier version of the same file are never used again."""
+def mark_used(copy: Path) -> None:
+    """Remember that `copy` was loaded now (the cache keeps the most recently used)."""
+    with contextlib.suppress(OSError):
+        os.utime(copy)
+
+
+def _forget_unused_copies(keep: Path) -> None:
+    """A copy made from an earlier version of the same file is never used again; of the
+    others, only the `KEEP_COPIES` most recently used stay."""
     stem = keep.name.rsplit("-", 1)[0]
+    others = []
     for old in keep.parent.glob(f"*.{TARGET_NAME}.gguf"):
-        if old != keep and old.name.rsplit("-", 1)[0] == stem:
+        if old == keep:
+            continue
+        if old.name.rsplit("-", 1)[0] == stem:
             with contextlib.suppress(OSError):
                 old.unlink()
+            continue
+        with contextlib.suppress(OSError):
+            others.append((old.stat().st_mtime_ns, old))
+    others.sort(reverse=True)
+    for _, old in others[KEEP_COPIES - 1:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
 
