@@ -13,11 +13,12 @@ from assistant.config import Settings
 log = logging.getLogger(__name__)
 
 # The first chunk is what the user waits for: break at a clause after 3 words, or force a
-# break after 4 (about 6 tokens, ~75 ms of generation here) or 20 bytes of text (a reply in
-# Korean spends several tokens per word); later chunks go by sentence.
+# break after 4 words (about 6 tokens, ~70 ms of generation here) or at the last word boundary
+# once 8 tokens have come (a reply in Korean spends several tokens per word); later chunks go
+# by sentence.
 FIRST_CHUNK_MIN_WORDS = 3
 FIRST_CHUNK_MAX_WORDS = 4
-FIRST_CHUNK_MAX_BYTES = 20
+FIRST_CHUNK_MAX_TOKENS = 8
 
 
 def _model_manager():
@@ -87,7 +88,8 @@ def build_pipeline(settings: Settings, *, engines: Engines, source, speaker,
     return Pipeline(settings, source=source, listener=engines.listener, llm=engines.llm,
                     make_chunker=lambda: Chunker(first_min_words=FIRST_CHUNK_MIN_WORDS,
                                                  first_max_words=FIRST_CHUNK_MAX_WORDS,
-                                                 first_max_bytes=FIRST_CHUNK_MAX_BYTES), tts=engines.tts, speaker=speaker, history=history,
+                                                 first_max_tokens=FIRST_CHUNK_MAX_TOKENS),
+                    tts=engines.tts, speaker=speaker, history=history,
                     clock=clock, on_event=on_event, conversation_log=conversation_log,
                     sequential=sequential, echo_filter=echo_filter,
                     wait_for_reply=wait_for_reply)

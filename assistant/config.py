@@ -69,7 +69,7 @@ class ConversationSettings:
     half_duplex: bool = False
     half_duplex_tail_ms: int = field(default=300, metadata=_range(0, 3000))
     speculative_start: bool = True
-    speculative_silence_ms: int = field(default=200, metadata=_range(60, 3000))
+    speculative_silence_ms: int = field(default=120, metadata=_range(60, 3000))
     max_reply_sentences: int = field(default=2, metadata=_range(0, 100))  # 0 = no limit
     echo_cancellation: bool = True
     log_conversations: bool = True

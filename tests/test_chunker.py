@@ -170,15 +170,36 @@ def test_cleanup_keeps_ordinary_punctuation_and_currency():
     assert clean_for_speech("2*3 is 6") == "2 times 3 is 6"
 
 
-def test_first_chunk_is_bounded_in_bytes_for_scripts_spelled_byte_by_byte():
+def test_first_chunk_is_bounded_in_tokens_for_scripts_spelled_byte_by_byte():
     text = "근손상미률 에따널에 이것이 덧랐데 왜드먹에 저작상미률이며 맡속하에. 다음."
-    chunker = Chunker(first_min_words=3, first_max_words=4, first_max_bytes=36)
-    chunks = [c for ch in text for c in chunker.feed(ch)] + chunker.flush()
-    assert len(chunks[0].encode("utf-8")) <= 36 + 12  # cut at the first word past 36 bytes
-    assert len(chunks[0].split()) >= 2
+    chunker = Chunker(first_min_words=3, first_max_words=4, first_max_tokens=8)
+    tokens = [text[i:i + 2] for i in range(0, len(text), 2)]  # two characters a token
+    chunks, fed = [], 0
+    for token in tokens:
+        fed += 1
+        out = chunker.feed(token)
+        if out and not chunks:
+            assert fed == 8  # the first chunk goes out on the 8th token
+        chunks += out
+    chunks += chunker.flush()
+    assert chunks[0] == "근손상미률 에따널에 이것이"  # the last word boundary in 8 tokens
     assert " ".join(chunks).replace(" ", "") == text.replace(" ", "")
-    # English stays word-driven: four short words are well under the byte bound
-    chunker = Chunker(first_min_words=3, first_max_words=4, first_max_bytes=36)
+
+
+def test_token_bound_leaves_short_english_words_to_the_word_rule():
+    chunker = Chunker(first_min_words=3, first_max_words=4, first_max_tokens=8)
     words = "I can help with that right now. Sure."
-    chunks = [c for ch in words for c in chunker.feed(ch)] + chunker.flush()
+    tokens = ["I", " can", " help", " with", " that", " right", " now", ".", " Sure", "."]
+    chunks = [c for token in tokens for c in chunker.feed(token)] + chunker.flush()
     assert chunks[0] == "I can help with"
+    assert " ".join(chunks) == words
+
+
+def test_token_bound_needs_a_whole_word_and_stays_out_of_links():
+    chunker = Chunker(first_max_tokens=2)
+    assert chunker.feed("Supercali") == []
+    assert chunker.feed("fragilistic") == []  # no word boundary yet
+    assert chunker.feed(" and") == ["Supercalifragilistic"]
+    chunker = Chunker(first_max_tokens=2)
+    assert chunker.feed("See [the") == []
+    assert chunker.feed(" docs") == ["See"]  # not inside "[the docs"

@@ -9,7 +9,11 @@ word boundary.
 
 Every decision looks at the text up to one character past the candidate break (a full stop
 only ends a sentence when whitespace follows it), so "$29" + "." + "99" never splits, and the
-result is the same whether the text arrives character by character or in any other pieces.
+result is the same whether the text arrives character by character or in any other pieces;
+with one exception, the first chunk's bound in tokens (`first_max_tokens`, one `feed` call
+being one token): what the listener waits for is tokens, and a reply in a script the model
+spells byte by byte (Korean, say) spends several tokens on each word. Past that many tokens
+the first chunk ends at the last word boundary it has.
 
 Chinese and Japanese put no space after a sentence: their full stops ("。！？") end one where
 they stand, and their commas ("，、") are clause breaks once a chunk has a few characters. And
@@ -52,7 +56,7 @@ class Chunker:
         soft_max_words: int = 20,
         hard_max_words: int = 40,
         hard_max_chars: int = 300,
-        first_max_bytes: int = 0,
+        first_max_tokens: int = 0,
         clean: bool = True,
     ):
         """`clean=False` keeps the text as it is (only whitespace is trimmed), for splitting
@@ -62,9 +66,7 @@ class Chunker:
         self.soft_max_words = soft_max_words
         self.hard_max_words = hard_max_words
         self.hard_max_chars = max(2, hard_max_chars)
-        # a first chunk in a script the model spells byte by byte (Korean, say) costs several
-        # tokens per word: bound it by its UTF-8 size too, which tracks tokens closely
-        self.first_max_bytes = first_max_bytes
+        self.first_max_tokens = first_max_tokens  # 0: no bound in tokens
         self.clean = clean
         self.reset()
 
@@ -72,6 +74,7 @@ class Chunker:
         """Forget everything: the next chunk is a first chunk again."""
         self._buf = ""
         self._first = True
+        self._first_tokens = 0  # feed() calls while the first chunk is open
 
     @property
     def pending(self) -> str:
@@ -82,9 +85,13 @@ class Chunker:
         if not token:
             return []
         self._buf += token
+        self._first_tokens += self._first
         chunks: list[str] = []
         while True:
             cut = self._find_break(self._buf)
+            if (cut is None and self._first and self.first_max_tokens
+                    and self._first_tokens >= self.first_max_tokens):
+                cut = _last_word_boundary(self._buf)
             if cut is None:
                 return chunks
             piece, self._buf = self._buf[:cut], self._buf[cut:]
@@ -154,9 +161,6 @@ class Chunker:
                 return i
             if self._should_break(kind, words):
                 return i
-            if (self._first and self.first_max_bytes and words >= 2
-                    and len(buf[:i].encode("utf-8")) >= self.first_max_bytes):
-                return i
         return None
 
     def _cjk_break(self, buf: str, i: int, link_depth: int) -> int | None:
@@ -218,6 +222,17 @@ def _is_abbreviation(stem: str, buf: str, word_start: int) -> bool:
         line_start = buf.rfind("\n", 0, word_start) + 1
         return not buf[line_start:word_start].strip()
     return False
+
+
+def _last_word_boundary(buf: str) -> int | None:
+    """Index of the last white space that ends a word (outside any "[link](...)"), or None."""
+    for i in range(len(buf) - 1, 0, -1):
+        if buf[i].isspace() and not buf[i - 1].isspace():
+            head = buf[:i]
+            if _is_word(head) and head.count("[") == head.count("]") \
+                    and head.count("(") == head.count(")"):
+                return i
+    return None
 
 
 def split_for_synthesis(text: str, max_chars: int = 300) -> list[str]:
