@@ -76,8 +76,8 @@ def build_report(runs) -> dict:
                       for b in barge_in_from_true_onset(r.barge_ins, true_onsets(wav))]
         summary = summarize_turns(turns, barge)
         summary["barge_in_from_true_onset_ms"] = {
-            "p50": percentile(true_barge, 50), "p95": percentile(true_barge, 95),
-            "values": true_barge}
+            "p50": _rounded(percentile(true_barge, 50)),
+            "p95": _rounded(percentile(true_barge, 95)), "values": true_barge}
         report["modes"][mode] = summary
         report["turns"] += turns
     multi = {m: [t["v2v_ms"] for t in report["turns"] if t["mode"] == m
@@ -92,6 +92,10 @@ def build_report(runs) -> dict:
     report["peak_rss_mb"] = last["peak_rss_mb"]
     report["cpu_time_s"] = last["cpu_time_s"]
     return report
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 def format_report(report: dict) -> str:
