@@ -76,12 +76,11 @@ class EchoCanceller:
                 break
             out[i:i + PIECE] = self._aec.process(piece, far[i:i + PIECE])
         near_db, out_db, far_db = dbfs(near), dbfs(out), dbfs(far)
-        if far_db >= FAR_ACTIVE_DBFS:
-            self.echo_path_db += 0.05 * (max(near_db - far_db, -60.0) - self.echo_path_db)
-        if not self.echo_heard:
+        heard = self.echo_heard
+        if not heard:
             out, out_db = near, near_db
         self._frames.append((frame.t_end_ns, out_db, far_db, near_db,
-                             self._settling(frame.t_ns, far_db)))
+                             self._settling(frame.t_ns, far_db), heard))
         return AudioFrame(samples=out, t_ns=frame.t_ns, sample_rate=frame.sample_rate)
 
     @property
@@ -105,8 +104,13 @@ class EchoCanceller:
         plays, learn how much of it survives cancellation."""
         if not self._frames or not user_quiet:
             return
-        _t, out_db, far_db, near_db, settling = self._frames[-1]
-        if far_db < FAR_ACTIVE_DBFS or settling:  # the onset leak is covered by SETTLE_NS
+        _t, out_db, far_db, near_db, settling, _heard = self._frames[-1]
+        if far_db < FAR_ACTIVE_DBFS:
+            return
+        # how loud the speakers reach the microphone; learned only while the user is quiet,
+        # or talking over the assistant would look like an echo
+        self.echo_path_db += 0.05 * (max(near_db - far_db, -60.0) - self.echo_path_db)
+        if settling:  # the onset leak is covered by SETTLE_NS
             return
         observed = max(out_db - far_db, -60.0)  # digital silence would drag it to -100
         # quicker to rise than to fall: a remnant that grows raises the bar soon
@@ -118,12 +122,13 @@ class EchoCanceller:
 
     def user_above_echo(self, since_ns: int) -> bool:
         """True when, since `since_ns`, most frames stand above the expected echo remnant (or
-        the assistant was silent): speech of the user's, not of the assistant's."""
+        the assistant was silent, or no echo reaches the microphone at all, as with a
+        headset): speech of the user's, not of the assistant's."""
         recent = [f for f in self._frames if f[0] > since_ns]
         if not recent:
             return False
-        above = sum(1 for _t, out_db, far_db, _n, settling in recent
-                    if far_db < FAR_ACTIVE_DBFS
+        above = sum(1 for _t, out_db, far_db, _n, settling, heard in recent
+                    if far_db < FAR_ACTIVE_DBFS or not heard
                     or (not settling and out_db > far_db + self.coupling_db + USER_MARGIN_DB))
         return above * 2 > len(recent)
 
