@@ -99,6 +99,18 @@ def supports_rate(device: InputDevice, rate: int, sd: Any) -> bool:
     return True
 
 
+def close_stream(stream: Any) -> None:
+    """Stop and close a PortAudio stream whose device may already be gone: closing never
+    raises (the caller is usually recovering from that very failure)."""
+    if stream is None:
+        return
+    for step in (stream.stop, stream.close):
+        try:
+            step()
+        except Exception:  # a device that is gone may refuse; closing goes on
+            pass
+
+
 def to_int16(samples: np.ndarray) -> np.ndarray:
     """Float in [-1, 1] or any integer PCM to int16, clipped; 2-D input is averaged to mono."""
     samples = np.asarray(samples)

@@ -16,8 +16,8 @@ from typing import Any, Callable, Protocol
 import numpy as np
 
 from assistant.audio.devices import (
-    SAMPLE_RATE, StreamResampler, choose_input_device, dbfs, load_sounddevice, resample,
-    supports_rate, to_int16,
+    SAMPLE_RATE, StreamResampler, choose_input_device, close_stream, dbfs, load_sounddevice,
+    resample, supports_rate, to_int16,
 )
 from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock
 from assistant.errors import AudioDeviceError, UserError
@@ -317,13 +317,7 @@ class MicSource:
 
     def _discard_stream(self) -> None:
         stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        for step in (stream.stop, stream.close):
-            try:
-                step()
-            except Exception:  # the device may already be gone; closing must not raise
-                pass
+        close_stream(stream)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -16,18 +16,17 @@ handed to the device plus its offset inside the block, on the injected clock.
 from __future__ import annotations
 
 import functools
-import logging
 import threading
 import time
 
 import numpy as np
 
+from assistant.audio.devices import close_stream
 from assistant.audio.speaker_queue import PlaybackQueue, Tap
 from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock
 from assistant.errors import AudioDeviceError
 from assistant.events import AudioChunk
 
-log = logging.getLogger(__name__)
 
 __all__ = ["RecordingSpeaker", "Speaker", "Tap"]
 
@@ -198,13 +197,7 @@ class Speaker(_BaseSpeaker):
 
     def _discard_stream(self) -> None:
         stream, self._stream = self._stream, None
-        if stream is None:
-            return
-        for step in (stream.stop, stream.close):
-            try:
-                step()
-            except Exception as exc:  # a device that is gone may refuse; closing goes on
-                log.debug("closing the output stream: %s", exc)
+        close_stream(stream)
 
 
 class RecordingSpeaker(_BaseSpeaker):
