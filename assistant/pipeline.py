@@ -38,17 +38,11 @@ from assistant.events import (
 from assistant.memory import release_free_memory
 from assistant.metrics import RollingStats
 from assistant.replies import ReplyRequest, ReplyWorkers
+from assistant.speculation import Speculation, same_words
 from assistant.turns import Turn
 from assistant.vad import VadState
 
 log = logging.getLogger(__name__)
-
-
-def _same_words(a: str, b: str) -> bool:
-    def norm(text):
-        return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
-
-    return norm(a) == norm(b)
 
 
 class Pipeline:
@@ -93,6 +87,7 @@ class Pipeline:
                                     is_current=self.is_current, sequential=sequential,
                                     max_sentences=lambda: settings.conversation.max_reply_sentences)
         self.workers.turn_lookup = self._turns.get
+        self.speculation = Speculation(self)
 
     # --- generation counter ----------------------------------------------------------------
 
@@ -214,7 +209,7 @@ class Pipeline:
             try:
                 for event in self.listener.process(frame):
                     self._on_listener_event(event)
-                self._check_speculative(frame)
+                self.speculation.check(frame)
                 self.listen_lag_ms.add((self.clock.now_ns() - frame.t_end_ns) / NS_PER_MS)
             except Exception:
                 log.exception("listening failed on a frame; dropping the utterance")
@@ -249,9 +244,9 @@ class Pipeline:
             return
         if isinstance(event, PartialTranscript):
             self._emit_for(turn, event)
-            self._prefill(turn, event.text)
+            self.speculation.prefill(turn, event.text)
         elif isinstance(event, TranscriptCheckpoint):
-            self._on_checkpoint(turn, event.text)
+            self.speculation.on_checkpoint(turn, event.text)
         elif isinstance(event, SpeechEnded):
             turn.timeline.speech_end = event.t_true_end_ns
             turn.timeline.mark("end_detected", event.t_ns)
@@ -271,11 +266,11 @@ class Pipeline:
             self._turns.pop(turn.turn_id, None)
             return
         if turn.speculative_text is not None and self._reply_turn is turn:
-            if turn.committed or _same_words(turn.speculative_text, text):
+            if turn.committed or same_words(turn.speculative_text, text):
                 turn.user_text = text or turn.speculative_text
                 self.workers.release_held(turn)
                 return
-            self._discard_speculative(turn)
+            self.speculation.discard(turn)
         if not text:
             self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="listening"))
             return
@@ -305,55 +300,6 @@ class Pipeline:
         self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="thinking",
                                  turn_id=turn.turn_id, generation=turn.generation))
 
-    def _check_speculative(self, frame) -> None:
-        """Start the LLM on the partial transcript after a short silence; the reply is held
-        back until the turn really ends, and thrown away if the user goes on talking."""
-        conv = self.settings.conversation
-        turn = self._listening_turn
-        if not conv.speculative_start or self.sequential or turn is None:
-            return
-        silence_ms = self.listener.silence_ms()
-        if turn.speculative_text is not None:
-            if silence_ms == 0 and self._reply_turn is turn:  # the user went on talking
-                self._discard_speculative(turn)
-            return
-        if silence_ms == 0:
-            turn.checkpoint_requested = False  # talking again: a later pause may ask anew
-        elif (silence_ms >= conv.speculative_silence_ms and self._reply_turn is None
-                and not turn.checkpoint_requested):
-            turn.checkpoint_requested = self.listener.request_checkpoint()
-
-    def _prefill(self, turn: Turn, text: str) -> None:
-        """While the user talks, have the LLM read the words recognised so far (all but the
-        last, which may still change), so the turn's end leaves little prompt to evaluate."""
-        if (not self.settings.conversation.speculative_start or self.sequential
-                or self._reply_turn is not None):
-            return
-        upto = " ".join(text.split()[:-1])
-        if upto and upto != turn.prefilled:
-            turn.prefilled = upto
-            self.workers.prefill(self.history.messages_for(text), upto)
-
-    def _on_checkpoint(self, turn: Turn, text: str) -> None:
-        """The words so far are known with final quality: start the reply on them, unless
-        the user has started talking again meanwhile."""
-        text = text.strip()
-        if (text and turn.speculative_text is None and self._reply_turn is None
-                and self.listener.silence_ms() > 0):
-            self._start_reply(turn, text, speculative=True)
-
-    def _discard_speculative(self, turn: Turn) -> None:
-        self._bump_generation()
-        self.llm.cancel()
-        self.workers.drop_held(turn)
-        turn.speculative_text = None
-        for key in ("first_token", "first_chunk", "first_audio"):
-            turn.timeline.marks.pop(key, None)
-        with turn.lock:
-            turn.chunks.clear()
-        if self._reply_turn is turn:
-            self._reply_turn = None
-
     # --- barge-in -------------------------------------------------------------------------
 
     def _on_vad(self, frame) -> None:
@@ -362,7 +308,7 @@ class Pipeline:
         endpointer = self.listener.endpointer
         if self.echo_filter is not None and hasattr(self.echo_filter, "observe"):
             self.echo_filter.observe(user_quiet=endpointer.state is VadState.QUIET)
-        self._commit_speculative_at_end()
+        self.speculation.commit_at_end()
         conv = self.settings.conversation
         reply = self._reply_turn
         if (not conv.barge_in or conv.half_duplex or reply is None or not reply.committed
@@ -383,17 +329,6 @@ class Pipeline:
                 self._listening_turn.barge_in = True
             else:
                 self._barge_in_pending = True
-
-    def _commit_speculative_at_end(self) -> None:
-        """The endpointer has just closed the turn and the words are those the speculative
-        reply was started on: let it play now instead of waiting for the final decode."""
-        turn = self._listening_turn
-        if (turn is None or turn.committed or self._reply_turn is not turn
-                or turn.speculative_text is None or not self.listener.active
-                or self.listener.endpointer.state is not VadState.QUIET):
-            return
-        if _same_words(self.listener.current_text(), turn.speculative_text):
-            self.workers.release_held(turn)
 
     def _cut_off(self, turn: Turn, onset_ns: int) -> None:
         """Silence first, then cancel; the turn is finished with what was actually played."""
