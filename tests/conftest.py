@@ -100,7 +100,10 @@ def speech():
                 raw = out.with_suffix(".raw.wav")
                 subprocess.run(["espeak-ng", "-v", voice, "-w", str(raw), text], check=True,
                                capture_output=True)
-                subprocess.run(["sox", str(raw), "-r", str(RATE), "-c", "1", "-b", "16", str(out)],
+                # -D: no dither, whose random noise would make every fixture (and what the
+                # recognizers make of it) differ from one machine to the next
+                subprocess.run(["sox", "-D", str(raw), "-r", str(RATE), "-c", "1", "-b", "16",
+                                str(out)],
                                check=True, capture_output=True)
                 raw.unlink()
             cache[key] = read16(out)

@@ -24,7 +24,7 @@ def own_settings(tmp_path, monkeypatch):
 @pytest.fixture
 def english(speech, tmp_path):
     audio = np.concatenate([silence(0.5), speech("What is the weather like today"), silence(1),
-                            speech("Open the window in the bedroom"), silence(1)])
+                            speech("Please open the bedroom window"), silence(1)])
     return write16(tmp_path / "en.wav", audio)
 
 
