@@ -8,7 +8,6 @@ sequential/streaming ratio on replies of two or more sentences, peak RSS and CPU
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -24,18 +23,37 @@ def sentence_count(text: str) -> int:
     return len([s for s in re.split(r"(?<=[.!?。？！])\s+", text.strip()) if len(s) > 1])
 
 
+ONSET_DBFS = -45.0  # a 10 ms frame this loud is speech (or at least sound) in the input
+QUIET_BEFORE_ONSET_MS = 250  # an onset follows at least this much quiet (a pause between phrases)
+
+
 def true_onsets(wav: Path) -> list[float]:
-    """Utterance starts (ms) from the dialog's sidecar, when it has one."""
-    sidecar = wav.with_suffix(".json")
-    if not sidecar.exists():
+    """Where sound starts in the input file (ms): the first loud 10 ms frame after at least
+    250 ms of quiet. Read from the audio itself, not from how the file was made, so that a
+    pause inside one utterance (the second half of which may interrupt the reply to the
+    first) counts as the onset it is."""
+    import numpy as np
+    import soundfile
+
+    samples, rate = soundfile.read(str(wav), dtype="float32", always_2d=True)
+    mono = samples.mean(axis=1)
+    step = rate // 100
+    n = len(mono) // step
+    if n == 0:
         return []
-    data = json.loads(sidecar.read_text())
-    return [seg["start_s"] * 1000 for seg in data.get("segments", [])]
+    frames = mono[: n * step].reshape(n, step)
+    level = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
+    onsets, quiet = [], QUIET_BEFORE_ONSET_MS // 10
+    for i, loud in enumerate(level > ONSET_DBFS):
+        if loud and quiet >= QUIET_BEFORE_ONSET_MS // 10:
+            onsets.append(i * 10.0)
+        quiet = 0 if loud else quiet + 1
+    return onsets
 
 
 def barge_in_from_true_onset(barge_ins: list[dict], onsets_ms: list[float]) -> list[float]:
-    """Barge-in latency measured from the file's own onset of the interrupting utterance (the
-    latest utterance start at or before the detected onset, allowing 100 ms of slack)."""
+    """Barge-in latency measured from the onset of the interrupting speech in the input file
+    (the latest onset at or before the one the endpointer detected, allowing 100 ms)."""
     values = []
     for barge in barge_ins:
         candidates = [o for o in onsets_ms if o <= barge["t_onset_ms"] + 100]
