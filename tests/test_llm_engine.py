@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -12,6 +13,7 @@ from assistant.clock import ManualClock
 from assistant.config import LlmSettings
 from assistant.errors import ModelError
 from assistant.llm.engine import LlmEngine, physical_cores
+from assistant.llm.native import LLAMA_NICENESS
 from tests.responding_helpers import find_default_gguf
 
 pytestmark = pytest.mark.slow
@@ -164,7 +166,7 @@ def test_every_llama_call_runs_on_one_thread(gguf):
     would leave more pool threads than CPUs and halve the speed (assistant/llm/native.py)."""
     engine = LlmEngine(LlmSettings(temperature=0.0, max_tokens=4), gguf)
     engine.start()
-    seen = []
+    seen, niceness = [], []
     llama = engine._llm
     create = llama.create_chat_completion
     complete = llama.create_completion
@@ -172,6 +174,7 @@ def test_every_llama_call_runs_on_one_thread(gguf):
     def record(fn):
         def wrapper(*args, **kwargs):
             seen.append(threading.get_ident())
+            niceness.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
             return fn(*args, **kwargs)
         return wrapper
 
@@ -192,3 +195,5 @@ def test_every_llama_call_runs_on_one_thread(gguf):
     assert len(seen) >= 4  # a chat completion calls create_completion too
     assert len(set(seen)) == 1
     assert seen[0] not in {threading.get_ident(), *(c.ident for c in callers)}
+    # below the audio threads, so that its spinning workers never keep the listener waiting
+    assert set(niceness) == {LLAMA_NICENESS}

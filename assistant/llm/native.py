@@ -10,6 +10,10 @@ pipeline), every worker stops spinning between steps and sleeps instead, and eac
 twice as long (measured on 2 cores: 9.8 ms per generated token from the loading thread, 19.0
 ms from a second thread). `LlamaThread` runs every call of one model on one long-lived thread,
 so a single team serves all of them.
+
+That thread and the OpenMP workers it starts run at a lower priority (nice 5): llama.cpp's
+workers spin between steps and would otherwise keep the listener waiting for a core, and
+the listener is what notices a barge-in. Audio work is small; it goes first.
 """
 
 from __future__ import annotations
@@ -43,8 +47,21 @@ def captured_stderr():
             captured.append(sink.read().decode("utf-8", errors="replace"))
 
 
+LLAMA_NICENESS = 5
+
+
+def lower_this_threads_priority(niceness: int = LLAMA_NICENESS) -> None:
+    """Linux keeps a nice value per thread, and threads started later inherit it."""
+    if not hasattr(os, "setpriority") or not hasattr(threading, "get_native_id"):
+        return
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except OSError:
+        pass
+
+
 class LlamaThread:
-    """One daemon thread that runs the jobs given to it, in order."""
+    """One daemon thread that runs the jobs given to it, in order, at a lower priority."""
 
     def __init__(self, name: str = "llama"):
         self.name = name
@@ -90,6 +107,7 @@ class LlamaThread:
                 thread.join(timeout)
 
     def _work(self) -> None:
+        lower_this_threads_priority()
         while True:
             job = self._jobs.get()
             if job is None:
