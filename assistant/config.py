@@ -95,6 +95,9 @@ class LlmSettings:
     # run Q4_1/Q5 weights as a Q8_0 copy made once (3x faster prompts on x86 CPUs; see
     # assistant/llm/reencode.py)
     reencode_slow_weights: bool = True
+    # sampling seed of every reply (-1: a different one each time); the bench fixes it so that
+    # the same words get the same reply in both of its modes
+    seed: int = field(default=-1, metadata=_range(-1, 2**31 - 1))
 
 
 @dataclass

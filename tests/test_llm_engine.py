@@ -197,3 +197,15 @@ def test_every_llama_call_runs_on_one_thread(gguf):
     assert seen[0] not in {threading.get_ident(), *(c.ident for c in callers)}
     # below the audio threads, so that its spinning workers never keep the listener waiting
     assert set(niceness) == {LLAMA_NICENESS}
+
+
+def test_a_fixed_seed_gives_the_same_sampled_reply_every_time(gguf):
+    engine = LlmEngine(LlmSettings(temperature=1.0, max_tokens=24, seed=7), gguf)
+    engine.start()
+    try:
+        first = "".join(engine.stream_reply("Tell me something surprising."))
+        engine.prefill(engine.new_history().messages_for("Another question"), "Another")
+        second = "".join(engine.stream_reply("Tell me something surprising."))
+    finally:
+        engine.close()
+    assert first.strip() and first == second

@@ -1,4 +1,4 @@
-"""`voice-assistant bench FILES... [--json OUT.json] [--plot OUT.png] [--repeat N]`."""
+"""`voice-assistant bench FILES... [--json OUT.json] [--plot OUT.png] [--repeat N] [--seed N]`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ def add_arguments(parser):
     parser.add_argument("--plot", type=Path, metavar="OUT.png", help="draw the report")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="replay every file N times in each mode (more turns)")
+    parser.add_argument("--seed", type=int, default=1, metavar="N",
+                        help="LLM sampling seed for every reply, so that both modes answer the "
+                             "same words the same way (default 1; -1: fresh randomness)")
 
 
 def run(args, settings) -> int:
@@ -22,6 +25,7 @@ def run(args, settings) -> int:
 
     for path in args.files:
         input_info(path)
+    settings.llm.seed = max(args.seed, -1)
     report = run_bench(settings, args.files, repeat=max(args.repeat, 1),
                        progress=lambda m: print(m, file=sys.stderr))
     print(format_report(report))

@@ -217,9 +217,10 @@ class LlmEngine:
         def produce() -> None:
             reason = ""
             try:
+                seed = self.settings.seed if self.settings.seed >= 0 else None
                 stream = llm.create_chat_completion(
                     messages=messages, stream=True, max_tokens=max_tokens,
-                    temperature=self.settings.temperature)
+                    temperature=self.settings.temperature, seed=seed)
                 try:
                     for part in stream:
                         if self._cancel_count != token or abandoned.is_set():
