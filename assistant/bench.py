@@ -23,32 +23,20 @@ def sentence_count(text: str) -> int:
     return len([s for s in re.split(r"(?<=[.!?。？！])\s+", text.strip()) if len(s) > 1])
 
 
-ONSET_DBFS = -45.0  # a 10 ms frame this loud is speech (or at least sound) in the input
-QUIET_BEFORE_ONSET_MS = 250  # an onset follows at least this much quiet (a pause between phrases)
+QUIET_BEFORE_ONSET_S = 0.25  # an onset follows at least this much quiet (a pause between phrases)
 
 
 def true_onsets(wav: Path) -> list[float]:
-    """Where sound starts in the input file (ms): the first loud 10 ms frame after at least
-    250 ms of quiet. Read from the audio itself, not from how the file was made, so that a
-    pause inside one utterance (the second half of which may interrupt the reply to the
-    first) counts as the onset it is."""
-    import numpy as np
-    import soundfile
+    """Where sound starts in the input file (ms): the start of each run of sound that follows
+    at least 250 ms of quiet (10 ms windows above -45 dBFS, as `assistant.wavcheck` finds
+    utterances). Read from the audio itself, not from how the file was made, so that a pause
+    inside one utterance (the second half of which may interrupt the reply to the first)
+    counts as the onset it is."""
+    from assistant.wavcheck import load_mono, segments
 
-    samples, rate = soundfile.read(str(wav), dtype="float32", always_2d=True)
-    mono = samples.mean(axis=1)
-    step = rate // 100
-    n = len(mono) // step
-    if n == 0:
-        return []
-    frames = mono[: n * step].reshape(n, step)
-    level = 10 * np.log10(np.mean(frames ** 2, axis=1) + 1e-12)
-    onsets, quiet = [], QUIET_BEFORE_ONSET_MS // 10
-    for i, loud in enumerate(level > ONSET_DBFS):
-        if loud and quiet >= QUIET_BEFORE_ONSET_MS // 10:
-            onsets.append(i * 10.0)
-        quiet = 0 if loud else quiet + 1
-    return onsets
+    audio, rate = load_mono(wav)
+    return [round(float(seg.start_s) * 1000, 1)
+            for seg in segments(audio, rate, min_gap_s=QUIET_BEFORE_ONSET_S, min_len_s=0.0)]
 
 
 def barge_in_from_true_onset(barge_ins: list[dict], onsets_ms: list[float]) -> list[float]:
