@@ -45,7 +45,7 @@ class EchoCanceller:
         # more once converged, so start there and learn the real figure as the reply plays
         self.coupling_db = -30.0
         self._aec = None
-        # (t_end_ns, out dBFS, far dBFS, near dBFS, settling) of recent frames
+        # (t_end_ns, out dBFS, far dBFS, near dBFS, settling, echo heard) of recent frames
         self._frames: collections.deque = collections.deque(maxlen=200)
         self._far_active_since: int | None = None
         # how loud the microphone is against what plays (before cancellation): with a headset

@@ -8,8 +8,9 @@ project's 2-core x86 machine with SmolLM2-135M (the default LLM, shipped as Q4_1
     Q8_0  prompt 1.6 ms/token  generation  8.4 ms/token   (same weights, re-encoded)
 
 Re-encoding a 4- or 5-bit block into Q8_0 keeps every weight to within 1/254 of the block's
-largest one, far below the 4-bit step itself, so the model answers as before (greedy replies
-start with the same words; tests/test_llm_reencode.py checks it). The copy is twice the size
+largest one, far below the 4-bit step itself, so the model answers as before
+(tests/test_llm_reencode.py checks that the copy ranks the same next token first at every
+step of the original's replies). The copy is twice the size
 of a Q4_1 file and lives in the app's cache folder, keyed by the source's path, size and
 modification time; it is made the first time the model is loaded (about a second for the
 default model) and reused after that. Any failure leaves the original file in use.
