@@ -20,11 +20,11 @@ def voice(n: int, seed: int) -> np.ndarray:
 
 
 def run(canceller: EchoCanceller, frames: list[np.ndarray], *, assistant_from: int,
-        user_from: int | None) -> None:
-    """Feed 20 ms frames; the assistant plays from frame `assistant_from` on, a new stretch
-    of its voice after a pause; the user is quiet until frame `user_from`."""
+        user_from: int | None, t0_ns: int = 0) -> None:
+    """Feed 20 ms frames from `t0_ns` on; the assistant plays from frame `assistant_from` on,
+    a new stretch of its voice after a pause; the user is quiet until frame `user_from`."""
     for i, near in enumerate(frames):
-        t = i * FRAME_NS
+        t = t0_ns + i * FRAME_NS
         if i >= assistant_from:
             canceller.on_played(tone(FRAME), t)
         canceller(AudioFrame(samples=near, t_ns=t))
@@ -41,14 +41,9 @@ def test_with_a_headset_the_user_interrupts_even_as_a_new_stretch_of_voice_start
     # well inside the window in which a canceller is still finding the echo again
     frames = [silent] * 15 + [silent] * 2 + [voice(FRAME, i) for i in range(10)]
     start = len(canceller._frames)
-    canceller2_t0 = 100 * FRAME_NS
-    for i, near in enumerate(frames):
-        t = canceller2_t0 + i * FRAME_NS
-        if i >= 15:
-            canceller.on_played(tone(FRAME), t)
-        canceller(AudioFrame(samples=near, t_ns=t))
-        canceller.observe(user_quiet=i < 17)
-    onset = canceller2_t0 + 17 * FRAME_NS
+    t0 = 100 * FRAME_NS
+    run(canceller, frames, assistant_from=15, user_from=17, t0_ns=t0)
+    onset = t0 + 17 * FRAME_NS
     assert len(canceller._frames) > start
     assert canceller.user_above_echo(onset)
     # talking over the assistant is not mistaken for an echo path
@@ -57,16 +52,10 @@ def test_with_a_headset_the_user_interrupts_even_as_a_new_stretch_of_voice_start
 
 def test_with_speakers_the_assistants_own_voice_is_not_taken_for_the_user():
     canceller = EchoCanceller(speaker_rate=RATE)
-    echo_frames = []
-    for i in range(150):  # the microphone hears the speakers at half level
-        echo_frames.append((tone(FRAME) * 0.5 * 32767).astype(np.int16))
-    run(canceller, echo_frames, assistant_from=0, user_from=None)
+    echo = (tone(FRAME) * 0.5 * 32767).astype(np.int16)  # the speakers at half level
+    run(canceller, [echo] * 150, assistant_from=0, user_from=None)
     assert canceller.echo_heard
     # 200 ms more of echo alone: the guard must not call it the user's speech
     since = 150 * FRAME_NS
-    for i in range(10):
-        t = since + i * FRAME_NS
-        canceller.on_played(tone(FRAME), t)
-        canceller(AudioFrame(samples=(tone(FRAME) * 0.5 * 32767).astype(np.int16), t_ns=t))
-        canceller.observe(user_quiet=True)
+    run(canceller, [echo] * 10, assistant_from=0, user_from=None, t0_ns=since)
     assert not canceller.user_above_echo(since)
