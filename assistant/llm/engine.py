@@ -83,6 +83,11 @@ class LlmEngine:
         self._warm_up(llm)
         self._llm = llm
 
+    @property
+    def threads(self) -> int:
+        """CPU threads for llama.cpp: the setting, or one per physical core."""
+        return self.settings.threads or physical_cores()
+
     def _load_fastest(self, path: Path):
         """The model, as the re-encoded copy this CPU runs faster when there is one (see
         assistant/llm/reencode.py); returns it and the file it came from."""
@@ -96,7 +101,7 @@ class LlmEngine:
         if fast is None or not reencode.worth_reencoding(path, llm.metadata):
             return llm, path
         log.info("re-encoding %s as %s for this CPU (once)", path.name, reencode.TARGET_NAME)
-        made = reencode.reencode(path, threads=self.settings.threads or physical_cores())
+        made = reencode.reencode(path, threads=self.threads)
         faster = self._load(made, quiet=True) if made is not None else None
         if faster is None:
             return llm, path
@@ -107,8 +112,7 @@ class LlmEngine:
         """Load a GGUF with llama.cpp; a failure is one clear ModelError (or None if quiet)."""
         from llama_cpp import Llama
 
-        s = self.settings
-        threads = s.threads or physical_cores()
+        s, threads = self.settings, self.threads
         try:
             with captured_stderr() as noise:
                 llm = Llama(model_path=str(path), n_ctx=s.context_size, n_threads=threads,
