@@ -145,7 +145,7 @@ class RecoveringSource:
         thread = self._reconnector
         if thread is not None and thread is not threading.current_thread():
             thread.join(2.0)
-        self._bury()
+        self._bury(wait_s=2.0)
 
     # --- outages ----------------------------------------------------------------------------
 
@@ -171,14 +171,28 @@ class RecoveringSource:
             self._failed.append(inner)  # closing a dead device may be slow: not on this thread
         self._outage(reason)
 
-    def _bury(self) -> None:
+    def _bury(self, wait_s: float = 0.0) -> None:
+        """Close the failed sources on a thread of their own: closing a stream whose server
+        died can hang in the driver (PortAudio waits for an ALSA poll that never returns),
+        and that must not hold up reopening or closing."""
         with self._lock:
             failed, self._failed = self._failed, []
-        for source in failed:
-            try:
-                source.close()
-            except Exception:
-                log.debug("closing the failed %s", self.what, exc_info=True)
+        if not failed:
+            return
+
+        def close_all() -> None:
+            for source in failed:
+                try:
+                    source.close()
+                except Exception:
+                    log.debug("closing the failed %s", self.what, exc_info=True)
+
+        closer = threading.Thread(target=close_all, daemon=True, name=f"close-failed-{self.what}")
+        closer.start()
+        closer.join(wait_s)
+        if closer.is_alive() and wait_s:
+            log.warning("closing the failed %s takes over %g s; left to finish in the background",
+                        self.what, wait_s)
 
     def _outage(self, reason: str) -> None:
         """Say it once per outage (a source that reopens but fails before its first frame is
