@@ -77,7 +77,7 @@ def build_report(runs) -> dict:
     report = {"modes": {}, "turns": []}
     for mode in MODES:
         turns = [t for _, m, r in runs if m == mode for t in r.turns]
-        barge = [b for _, m, r in runs if m == mode for b in r.barge_ins_ms]
+        barge = [b for _, m, r in runs if m == mode for b in r.barge_ins]
         true_barge = [b for wav, m, r in runs if m == mode
                       for b in barge_in_from_true_onset(r.barge_ins, true_onsets(wav))]
         summary = summarize_turns(turns, barge)
@@ -114,9 +114,11 @@ def format_report(report: dict) -> str:
                            s["stages_ms"].items())
         lines.append(f"{'':>12}stages p50/p95 ms: {stages}")
         b, tb = s["barge_in_ms"], s["barge_in_from_true_onset_ms"]
+        d = s["barge_in_detect_to_silent_ms"]
         if b["count"]:
             lines.append(f"{'':>12}barge-in: {b['count']}  from detected onset p50 {b['p50']} "
-                         f"p95 {b['p95']} ms; from true onset p50 {tb['p50']} p95 {tb['p95']} ms")
+                         f"p95 {b['p95']} ms; from true onset p50 {tb['p50']} p95 {tb['p95']} ms;"
+                         f" detection to silent p50 {d['p50']} p95 {d['p95']} ms")
     ratio = report["sequential_over_streaming"]
     lines.append(f"sequential/streaming V2V p50 ratio (replies of 2+ sentences): "
                  f"{ratio['p50_ratio']}  (turns: {ratio['turns_with_2plus_sentences']})")

