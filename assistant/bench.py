@@ -56,8 +56,13 @@ def run_bench(settings: Settings, files: list[Path], repeat: int = 1, progress=p
     engines = Engines.from_settings(settings, notify=progress, clock=DEFAULT_CLOCK)
     engines.start()
     runs = []
+    base_seed = settings.llm.seed
     try:
         for round_no in range(repeat):
+            # each round samples other replies (the same in both modes): more rounds measure
+            # more kinds of reply, not the same words again
+            if base_seed >= 0:
+                settings.llm.seed = base_seed + round_no
             for wav in files:
                 for mode in MODES:
                     result = run_replay(settings, wav, engines=engines,
@@ -69,6 +74,7 @@ def run_bench(settings: Settings, files: list[Path], repeat: int = 1, progress=p
                     progress(f"{wav.name} {mode}: {s['turns']} turns, V2V p50 "
                              f"{s['v2v_ms']['p50']} ms p95 {s['v2v_ms']['p95']} ms")
     finally:
+        settings.llm.seed = base_seed
         engines.close()
     return build_report(runs)
 

@@ -15,8 +15,9 @@ def add_arguments(parser):
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="replay every file N times in each mode (more turns)")
     parser.add_argument("--seed", type=int, default=1, metavar="N",
-                        help="LLM sampling seed for every reply, so that both modes answer the "
-                             "same words the same way (default 1; -1: fresh randomness)")
+                        help="LLM sampling seed of round 1 (round k uses N+k-1), the same in both "
+                             "modes so that both answer the same words the same way (default 1; "
+                             "-1: fresh randomness)")
 
 
 def run(args, settings) -> int:
