@@ -66,6 +66,10 @@ class ConversationSettings:
     mode: str = field(default="open-mic", metadata=_choice("ptt", "open-mic"))
     barge_in: bool = True
     barge_in_min_speech_ms: int = field(default=80, metadata=_range(40, 2000))
+    # speech that resumes this soon after the end of a spoken turn goes on with that turn (a
+    # pause mid-sentence, not a new question): the reply just begun is dropped and the words
+    # before and after the pause are answered as one; 0: every resumption is a new turn
+    continuation_ms: int = field(default=1000, metadata=_range(0, 5000))
     half_duplex: bool = False
     half_duplex_tail_ms: int = field(default=300, metadata=_range(0, 3000))
     speculative_start: bool = True

@@ -71,6 +71,7 @@ class Pipeline:
         self.v2v = RollingStats(window=50)
         self.listen_lag_ms = RollingStats(window=6000)  # frame capture end -> processed
         self._barge_in_pending = False  # a reply was cut off by speech not yet a turn
+        self._continues_pending: Turn | None = None  # ... and that speech resumes this turn
         self._generation = 0
         self._gen_lock = threading.Lock()
         self._turn_counter = 0
@@ -231,6 +232,7 @@ class Pipeline:
             turn = self._new_turn(source="voice")
             turn.t_onset_ns = event.t_onset_ns
             turn.barge_in, self._barge_in_pending = self._barge_in_pending, False
+            turn.continues, self._continues_pending = self._continues_pending, None
             # speech that begins while a reply plays must win a barge-in to count: otherwise
             # it is the assistant's own echo, a cough, or noise
             turn.during_reply = self._reply_turn is not None and not turn.barge_in
@@ -265,6 +267,7 @@ class Pipeline:
             log.info("ignoring speech heard while replying (no barge-in): %r", text[:60])
             self._turns.pop(turn.turn_id, None)
             return
+        text = self.spoken_text(turn, text)
         if turn.speculative_text is not None and self._reply_turn is turn:
             if turn.committed or same_words(turn.speculative_text, text):
                 turn.user_text = text or turn.speculative_text
@@ -324,11 +327,31 @@ class Pipeline:
             guard = getattr(self.echo_filter, "user_above_echo", None)
             if guard is not None and not guard(onset):
                 return
-            self._cut_off(reply, onset_ns=endpointer.onset_ns or frame.t_ns)
+            self._cut_off(reply, onset_ns=onset)
+            continues = reply if self._resumes(reply, onset) else None
+            if continues is not None:  # its words are said again, with the rest, as one turn
+                self.history.retract_exchange(reply.user_text)
             if self._listening_turn is not None:
                 self._listening_turn.barge_in = True
+                self._listening_turn.continues = continues
             else:
                 self._barge_in_pending = True
+                self._continues_pending = continues
+
+    def _resumes(self, reply: Turn, onset_ns: int) -> bool:
+        """Speech that starts this soon after the end of a spoken turn is that turn going on
+        after a pause, not a new one (`conversation.continuation_ms`)."""
+        window_ms = self.settings.conversation.continuation_ms
+        end = reply.timeline.speech_end
+        return (window_ms > 0 and reply.source == "voice" and end is not None
+                and onset_ns - end <= window_ms * NS_PER_MS)
+
+    @staticmethod
+    def spoken_text(turn: Turn, text: str) -> str:
+        """What the user said in `turn`: with a continued turn, its words come first."""
+        if turn.continues is None:
+            return text
+        return f"{turn.continues.user_text} {text}".strip()
 
     def _cut_off(self, turn: Turn, onset_ns: int) -> None:
         """Silence first, then cancel; the turn is finished with what was actually played."""

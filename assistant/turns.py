@@ -38,6 +38,7 @@ class Turn:
     prefilled: str = ""  # the user's words the LLM has already read ahead
     checkpoint_requested: bool = False  # a speculative transcript was asked for
     during_reply: bool = False  # began while a reply was in progress (counts only as barge-in)
+    continues: "Turn | None" = field(default=None, repr=False)  # the turn resumed after a pause
     speculative_text: str | None = None  # the partial the LLM started on, before the final
     committed: bool = True  # False while a speculative reply may still be thrown away
     reply_text: str = ""  # everything the LLM produced
@@ -89,6 +90,7 @@ class Turn:
             "full_reply_text": self.reply_text,
             "interrupted": self.interrupted,
             "barge_in": self.barge_in,
+            "continues_turn": self.continues.turn_id if self.continues is not None else None,
             "t_speech_start_ms": rel(self.t_onset_ns),
             "t_speech_end_ms": rel(timeline.speech_end),
             "t_first_audio_ms": rel(timeline.marks.get("first_played")),

@@ -106,3 +106,17 @@ def test_a_full_history_is_trimmed_in_steps_that_keep_the_prompt_prefix():
     changes = sum(1 for a, b in zip(firsts, firsts[1:]) if a != b)
     assert 1 <= changes <= len(firsts) // 3
     assert "answer number 59" in history.messages()[-1]["content"]
+
+
+def test_a_continued_exchange_is_taken_back_only_if_it_is_the_latest():
+    history = _history()
+    history.add_exchange("hi there", "hello")
+    history.add_exchange("what is the", "The", interrupted=True)
+    assert not history.retract_exchange("hi there")  # not the latest: kept
+    assert history.retract_exchange("what is the")
+    assert history.messages_for("what is the weather")[1:] == [
+        {"role": "user", "content": "hi there"},
+        {"role": "assistant", "content": "hello"},
+        {"role": "user", "content": "what is the weather"},
+    ]
+    assert not history.retract_exchange("what is the")  # already gone

