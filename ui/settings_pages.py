@@ -52,6 +52,10 @@ def conversation_page(dialog) -> QWidget:
              hint="How strictly the voice detector ignores sounds that are not speech.")
     form.add("vad.end_silence_ms", "End of turn after (ms)", line(s.end_silence_ms),
              hint="Silence that ends your turn in open-mic mode; shorter answers sooner.")
+    form.add("conversation.continuation_ms", "Go on after a pause within (ms)",
+             line(c.continuation_ms),
+             hint="Talking again this soon after your turn ended continues it: the reply just "
+                  "begun is dropped and everything you said is answered as one. 0: never.")
     form.add("conversation.barge_in", "Interrupting",
              checkbox("Let me interrupt a reply by talking", c.barge_in))
     form.add("conversation.barge_in_min_speech_ms", "Interrupt after (ms)",
