@@ -208,13 +208,13 @@ class ReplyWorkers:
             if cut is not None:
                 self.llm.cancel()
                 if not self.sequential:
-                    for text in chunker.feed(token):
+                    for text in chunker.feed(token, getattr(self.llm, "last_n_tokens", None)):
                         self._queue_chunk(turn, generation, text, n_chunks, n_tokens)
                         n_chunks += 1
                 reason = "sentences"
                 break
             if not self.sequential:
-                for text in chunker.feed(token):
+                for text in chunker.feed(token, getattr(self.llm, "last_n_tokens", None)):
                     self._queue_chunk(turn, generation, text, n_chunks, n_tokens)
                     n_chunks += 1
         turn.reply_text = "".join(parts).strip()

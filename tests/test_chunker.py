@@ -186,6 +186,21 @@ def test_first_chunk_is_bounded_in_tokens_for_scripts_spelled_byte_by_byte():
     assert " ".join(chunks).replace(" ", "") == text.replace(" ", "")
 
 
+def test_tokens_the_llm_reports_count_rather_than_the_pieces_it_hands_out():
+    # a Korean syllable is three UTF-8 bytes and often as many tokens; the LLM hands it out
+    # whole, once, with how many tokens the reply has cost so far
+    chunker = Chunker(first_min_words=3, first_max_words=4, first_max_tokens=8)
+    pieces = ["오늘", " 날", "씨", "가", " 좋", "아요"]
+    out = []
+    for n, piece in enumerate(pieces):
+        out += chunker.feed(piece, tokens_so_far=3 * sum(len(p.strip()) for p in pieces[:n + 1]))
+        if out:
+            break
+    assert out == ["오늘"] and n == 1  # 9 tokens by then: the last word boundary in them
+    counted_as_pieces = Chunker(first_min_words=3, first_max_words=4, first_max_tokens=8)
+    assert [c for p in pieces[:5] for c in counted_as_pieces.feed(p)] == []
+
+
 def test_token_bound_leaves_short_english_words_to_the_word_rule():
     chunker = Chunker(first_min_words=3, first_max_words=4, first_max_tokens=8)
     words = "I can help with that right now. Sure."

@@ -52,7 +52,7 @@ class LlmEngine:
         self.clock = clock
         self.chat_format = ""  # "gguf" (the model's template) or the fallback's name
         self.last_finish_reason = ""
-        self.last_n_tokens = 0
+        self.last_n_tokens = 0  # tokens of the reply being streamed so far (not text pieces)
         self.current_generation = 0
         self.loaded_path: Path | None = None  # the file llama.cpp runs (maybe a faster copy)
         self._llm = None
@@ -220,6 +220,7 @@ class LlmEngine:
 
         def produce() -> None:
             reason = ""
+            written = b""
             try:
                 seed = self.settings.seed if self.settings.seed >= 0 else None
                 stream = llm.create_chat_completion(
@@ -234,7 +235,11 @@ class LlmEngine:
                         reason = choice.get("finish_reason") or reason
                         text = choice.get("delta", {}).get("content")
                         if text:
-                            out.put(text)
+                            # how many tokens the reply has cost so far: a character spelled
+                            # in several byte tokens (Korean, say) arrives once, whole
+                            written += text.encode("utf-8")
+                            tokens = len(llm.tokenize(written, add_bos=False, special=False))
+                            out.put((text, tokens))
                 finally:
                     stream.close()  # frees llama's generator at once
                 out.put(_End(reason))
@@ -253,8 +258,8 @@ class LlmEngine:
                 if self._cancel_count != token:  # nothing is yielded after cancel()
                     self.last_finish_reason = "cancelled"
                     return
-                self.last_n_tokens += 1
-                yield item
+                text, self.last_n_tokens = item
+                yield text
             if self._cancel_count != token:
                 self.last_finish_reason = "cancelled"
         finally:

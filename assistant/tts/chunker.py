@@ -10,10 +10,11 @@ word boundary.
 Every decision looks at the text up to one character past the candidate break (a full stop
 only ends a sentence when whitespace follows it), so "$29" + "." + "99" never splits, and the
 result is the same whether the text arrives character by character or in any other pieces;
-with one exception, the first chunk's bound in tokens (`first_max_tokens`, one `feed` call
-being one token): what the listener waits for is tokens, and a reply in a script the model
-spells byte by byte (Korean, say) spends several tokens on each word. Past that many tokens
-the first chunk ends at the last word boundary it has.
+with one exception, the first chunk's bound in tokens (`first_max_tokens`; the LLM says how
+many tokens the reply has cost, else each `feed` call counts as one): what the listener waits
+for is tokens, and a reply in a script the model spells byte by byte (Korean, say) spends
+several tokens on each character, which the LLM hands out only once it is whole. Past that
+many tokens the first chunk ends at the last word boundary it has.
 
 Chinese and Japanese put no space after a sentence: their full stops ("。！？") end one where
 they stand, and their commas ("，、") are clause breaks once a chunk has a few characters. And
@@ -81,11 +82,16 @@ class Chunker:
         """Text received but not yet emitted."""
         return self._buf
 
-    def feed(self, token: str) -> list[str]:
+    def feed(self, token: str, tokens_so_far: int | None = None) -> list[str]:
+        """Take the next piece of the reply; return the chunks it completes. A piece is
+        counted as one token unless `tokens_so_far` says how many the reply has cost (an
+        LLM that hands out a character spelled in several tokens only once it is whole)."""
         if not token:
             return []
         self._buf += token
-        self._first_tokens += self._first
+        if self._first:
+            self._first_tokens = (self._first_tokens + 1 if tokens_so_far is None
+                                  else max(tokens_so_far, self._first_tokens + 1))
         chunks: list[str] = []
         while True:
             cut = self._find_break(self._buf)
