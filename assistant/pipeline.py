@@ -35,6 +35,7 @@ from assistant.events import (
     TranscriptCheckpoint,
     TurnCompleted,
 )
+from assistant.interruptions import Interruptions
 from assistant.memory import release_free_memory
 from assistant.metrics import RollingStats
 from assistant.replies import ReplyRequest, ReplyWorkers
@@ -70,8 +71,6 @@ class Pipeline:
         self.barge_ins: list[BargeIn] = []
         self.v2v = RollingStats(window=50)
         self.listen_lag_ms = RollingStats(window=6000)  # frame capture end -> processed
-        self._barge_in_pending = False  # a reply was cut off by speech not yet a turn
-        self._continues_pending: Turn | None = None  # ... and that speech resumes this turn
         self._generation = 0
         self._gen_lock = threading.Lock()
         self._turn_counter = 0
@@ -81,7 +80,6 @@ class Pipeline:
         self._speaker_events: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._half_duplex_until_ns = 0
         self.source_finished = threading.Event()
         self.workers = ReplyWorkers(llm=llm, make_chunker=make_chunker, tts=tts,
                                     speaker=speaker, clock=clock, emit=self._emit,
@@ -89,6 +87,7 @@ class Pipeline:
                                     max_sentences=lambda: settings.conversation.max_reply_sentences)
         self.workers.turn_lookup = self._turns.get
         self.speculation = Speculation(self)
+        self.interruptions = Interruptions(self)
 
     # --- generation counter ----------------------------------------------------------------
 
@@ -175,7 +174,7 @@ class Pipeline:
         reply = self._reply_turn
         if reply is not None:  # pressing the key while it talks interrupts it
             self._cut_off(reply, onset_ns=now)
-            self._barge_in_pending = True
+            self.interruptions.pending = True
         self.listener.press(now)
 
     def release(self) -> None:
@@ -205,7 +204,7 @@ class Pipeline:
                 self._stop.wait(0.01)
             if self.echo_filter is not None:
                 frame = self.echo_filter(frame)
-            if self._deaf(frame.t_ns):
+            if self.interruptions.deaf(frame.t_ns):
                 continue
             try:
                 for event in self.listener.process(frame):
@@ -217,22 +216,11 @@ class Pipeline:
                 self.listener.cancel()
                 self._listening_turn = None
 
-    def _deaf(self, t_ns: int) -> bool:
-        """Half-duplex: the microphone is ignored while speaking and for a short tail after."""
-        if not self.settings.conversation.half_duplex:
-            return False
-        if self.speaker.is_playing or self._reply_turn is not None:
-            self._half_duplex_until_ns = (self.clock.now_ns() +
-                                          self.settings.conversation.half_duplex_tail_ms * NS_PER_MS)
-            return True
-        return t_ns < self._half_duplex_until_ns
-
     def _on_listener_event(self, event: Event) -> None:
         if isinstance(event, SpeechStarted):
             turn = self._new_turn(source="voice")
             turn.t_onset_ns = event.t_onset_ns
-            turn.barge_in, self._barge_in_pending = self._barge_in_pending, False
-            turn.continues, self._continues_pending = self._continues_pending, None
+            self.interruptions.take_pending(turn)
             # speech that begins while a reply plays must win a barge-in to count: otherwise
             # it is the assistant's own echo, a cough, or noise
             turn.during_reply = self._reply_turn is not None and not turn.barge_in
@@ -267,7 +255,7 @@ class Pipeline:
             log.info("ignoring speech heard while replying (no barge-in): %r", text[:60])
             self._turns.pop(turn.turn_id, None)
             return
-        text = self.spoken_text(turn, text)
+        text = turn.spoken_text(text)
         if turn.speculative_text is not None and self._reply_turn is turn:
             if turn.committed or same_words(turn.speculative_text, text):
                 turn.user_text = text or turn.speculative_text
@@ -312,46 +300,7 @@ class Pipeline:
         if self.echo_filter is not None and hasattr(self.echo_filter, "observe"):
             self.echo_filter.observe(user_quiet=endpointer.state is VadState.QUIET)
         self.speculation.commit_at_end()
-        conv = self.settings.conversation
-        reply = self._reply_turn
-        if (not conv.barge_in or conv.half_duplex or reply is None or not reply.committed
-                or reply is self._listening_turn):
-            return
-        if endpointer.state is VadState.QUIET:
-            return
-        # speech since the onset, with at least two frames the gate confirmed as voice, and
-        # (with echo cancellation) standing above what is left of the assistant's own voice
-        onset = endpointer.onset_ns or frame.t_ns
-        speech_ms = (frame.t_end_ns - onset) / NS_PER_MS
-        if endpointer.voiced_ms >= 40 and speech_ms >= conv.barge_in_min_speech_ms:
-            guard = getattr(self.echo_filter, "user_above_echo", None)
-            if guard is not None and not guard(onset):
-                return
-            self._cut_off(reply, onset_ns=onset)
-            continues = reply if self._resumes(reply, onset) else None
-            if continues is not None:  # its words are said again, with the rest, as one turn
-                self.history.retract_exchange(reply.user_text)
-            if self._listening_turn is not None:
-                self._listening_turn.barge_in = True
-                self._listening_turn.continues = continues
-            else:
-                self._barge_in_pending = True
-                self._continues_pending = continues
-
-    def _resumes(self, reply: Turn, onset_ns: int) -> bool:
-        """Speech that starts this soon after the end of a spoken turn is that turn going on
-        after a pause, not a new one (`conversation.continuation_ms`)."""
-        window_ms = self.settings.conversation.continuation_ms
-        end = reply.timeline.speech_end
-        return (window_ms > 0 and reply.source == "voice" and end is not None
-                and onset_ns - end <= window_ms * NS_PER_MS)
-
-    @staticmethod
-    def spoken_text(turn: Turn, text: str) -> str:
-        """What the user said in `turn`: with a continued turn, its words come first."""
-        if turn.continues is None:
-            return text
-        return f"{turn.continues.user_text} {text}".strip()
+        self.interruptions.check(frame)
 
     def _cut_off(self, turn: Turn, onset_ns: int) -> None:
         """Silence first, then cancel; the turn is finished with what was actually played."""

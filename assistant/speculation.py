@@ -62,7 +62,7 @@ class Speculation:
         p = self.pipeline
         if not self.enabled or p._reply_turn is not None:
             return
-        text = p.spoken_text(turn, text)
+        text = turn.spoken_text(text)
         upto = " ".join(text.split()[:-1])
         if upto and upto != turn.prefilled:
             turn.prefilled = upto
@@ -75,7 +75,7 @@ class Speculation:
         text = text.strip()
         if (text and turn.speculative_text is None and p._reply_turn is None
                 and p.listener.silence_ms() > 0):
-            p._start_reply(turn, p.spoken_text(turn, text), speculative=True)
+            p._start_reply(turn, turn.spoken_text(text), speculative=True)
 
     def discard(self, turn: Turn) -> None:
         p = self.pipeline

@@ -53,6 +53,12 @@ class Turn:
         if self.timeline is None:
             self.timeline = TurnTimeline(turn_id=self.turn_id)
 
+    def spoken_text(self, text: str) -> str:
+        """What the user said in this turn: with a turn it continues, those words first."""
+        if self.continues is None:
+            return text
+        return f"{self.continues.user_text} {text}".strip()
+
     def played_text(self, t_silent_ns: int | None = None) -> str:
         """The reply as the user heard it: chunks that finished playing, and of the chunk that
         was cut off, the share of its words that matches the share of its audio played."""
