@@ -13,7 +13,7 @@ from pathlib import Path
 
 from assistant.clock import DEFAULT_CLOCK
 from assistant.config import Settings
-from assistant.metrics import percentile
+from assistant.metrics import percentile, summarize
 from assistant.replay import run_replay, summarize_turns
 
 MODES = ("streaming", "sequential")
@@ -87,9 +87,7 @@ def build_report(runs) -> dict:
         true_barge = [b for wav, m, r in runs if m == mode
                       for b in barge_in_from_true_onset(r.barge_ins, true_onsets(wav))]
         summary = summarize_turns(turns, barge)
-        summary["barge_in_from_true_onset_ms"] = {
-            "p50": _rounded(percentile(true_barge, 50)),
-            "p95": _rounded(percentile(true_barge, 95)), "values": true_barge}
+        summary["barge_in_from_true_onset_ms"] = {**summarize(true_barge), "values": true_barge}
         report["modes"][mode] = summary
         report["turns"] += turns
     multi = {m: [t["v2v_ms"] for t in report["turns"] if t["mode"] == m
@@ -104,10 +102,6 @@ def build_report(runs) -> dict:
     report["peak_rss_mb"] = last["peak_rss_mb"]
     report["cpu_time_s"] = last["cpu_time_s"]
     return report
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 1)
 
 
 def format_report(report: dict) -> str:
