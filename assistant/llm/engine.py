@@ -220,7 +220,7 @@ class LlmEngine:
 
         def produce() -> None:
             reason = ""
-            written = b""
+            spent = 0
             try:
                 seed = self.settings.seed if self.settings.seed >= 0 else None
                 stream = llm.create_chat_completion(
@@ -237,9 +237,9 @@ class LlmEngine:
                         if text:
                             # how many tokens the reply has cost so far: a character spelled
                             # in several byte tokens (Korean, say) arrives once, whole
-                            written += text.encode("utf-8")
-                            tokens = len(llm.tokenize(written, add_bos=False, special=False))
-                            out.put((text, tokens))
+                            spent += len(llm.tokenize(text.encode("utf-8"), add_bos=False,
+                                                      special=False))
+                            out.put((text, spent))
                 finally:
                     stream.close()  # frees llama's generator at once
                 out.put(_End(reason))

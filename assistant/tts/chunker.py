@@ -75,7 +75,7 @@ class Chunker:
         """Forget everything: the next chunk is a first chunk again."""
         self._buf = ""
         self._first = True
-        self._first_tokens = 0  # feed() calls while the first chunk is open
+        self._first_tokens = 0  # tokens the reply has cost while the first chunk is open
 
     @property
     def pending(self) -> str:
