@@ -207,16 +207,13 @@ class ReplyWorkers:
             n_tokens += 1
             if cut is not None:
                 self.llm.cancel()
-                if not self.sequential:
-                    for text in chunker.feed(token, getattr(self.llm, "last_n_tokens", None)):
-                        self._queue_chunk(turn, generation, text, n_chunks, n_tokens)
-                        n_chunks += 1
-                reason = "sentences"
-                break
             if not self.sequential:
                 for text in chunker.feed(token, getattr(self.llm, "last_n_tokens", None)):
                     self._queue_chunk(turn, generation, text, n_chunks, n_tokens)
                     n_chunks += 1
+            if cut is not None:
+                reason = "sentences"
+                break
         turn.reply_text = "".join(parts).strip()
         self.emit(LlmFinished(turn_id=turn.turn_id, generation=generation,
                               t_ns=self.clock.now_ns(), text=turn.reply_text,
