@@ -99,5 +99,6 @@ class Speculation:
                 or turn.speculative_text is None or not p.listener.active
                 or p.listener.endpointer.state is not VadState.QUIET):
             return
-        if same_words(p.listener.current_text(), turn.speculative_text):
+        # a turn that continues an earlier one was started on both turns' words
+        if same_words(turn.spoken_text(p.listener.current_text()), turn.speculative_text):
             p.workers.release_held(turn)
