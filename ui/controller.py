@@ -60,8 +60,8 @@ class SessionController(QObject):
         raise_in_gui(exc)
 
     def shutdown(self, timeout_s: float = 30.0) -> None:
-        """Stop events first (the window is going), then wait for a load in progress (a
-        QThread destroyed while running aborts the process), then stop the session."""
+        """Stop events first (the window is going), then wait for a load in progress (stopping
+        a session that is still loading would race it), then stop the session."""
         self.bridge.close()
         if self._loader is not None:
             self._loader.wait(timeout_s)

@@ -1,124 +1,123 @@
 """Running slow work (loading models, downloads, test sounds) off the GUI thread.
 
-The boring Qt way: a worker QObject moved to its own QThread; its signals reach the GUI
-thread through queued connections to a handle that lives there; the thread quits when the
-work returns and both objects are deleted with `deleteLater`. Work is cancelled through a
-thread-safe core mechanism (a `threading.Event`), never through a queued slot, because the
-worker's thread is busy inside the call and would only see the slot afterwards.
+The work runs on a plain Python thread that makes no Qt call at all: its progress and its
+result go into a thread-safe deque, and a timer on the GUI thread drains the deque and calls
+the callbacks there. (Emitting a Qt signal from another thread takes Qt's connection lock and
+then needs the GIL, while the GUI thread may hold the GIL and want the same lock: a deadlock
+that holds the GIL, so nothing in Python, not even a watchdog thread, runs again. The core's
+events cross over the same way, see `ui.bridge`.) Work is cancelled through a thread-safe core
+mechanism such as a `threading.Event`.
 """
 
 from __future__ import annotations
 
+import collections
 import logging
+import threading
 import time
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QTimer, Signal
 
 log = logging.getLogger(__name__)
 
-_running: set["WorkHandle"] = set()  # Python must hold the objects while their thread runs
+POLL_MS = 10  # how often the GUI thread looks for news from a running worker
 
-
-class _Worker(QObject):
-    finished = Signal(object)
-    failed = Signal(object)
-    progress = Signal(object)
-
-    def __init__(self, fn: Callable):
-        super().__init__()
-        self._fn = fn
-
-    @Slot()
-    def run(self) -> None:
-        try:
-            result = self._fn(self.progress.emit)
-        except BaseException as exc:  # reported to the GUI; a worker must not die silently
-            log.debug("worker failed", exc_info=True)
-            self.failed.emit(exc)
-        else:
-            self.finished.emit(result)
+_running: set["WorkHandle"] = set()  # Python must hold the handles while their work runs
 
 
 class WorkHandle(QObject):
-    """Lives on the GUI thread; calls the callbacks there. `done` fires after either."""
+    """Lives on the GUI thread; calls the callbacks there. `done` fires after either
+    `on_done` or `on_error`, once the thread has ended."""
 
     done = Signal()
 
-    def __init__(self, on_done=None, on_error=None, on_progress=None):
+    def __init__(self, on_done=None, on_error=None, on_progress=None, poll_ms: int = POLL_MS):
         super().__init__()
         self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
-        self.thread: QThread | None = None
+        self._inbox: collections.deque = collections.deque()  # filled by the worker thread
+        self._timer = QTimer(self)
+        self._timer.setInterval(poll_ms)
+        self._timer.timeout.connect(self._drain)
+        self.worker_thread: threading.Thread | None = None
         self.result = None
         self.error: BaseException | None = None
         self.finished_ok = False
 
-    @Slot(object)
-    def _finished(self, result) -> None:
-        self.result, self.finished_ok = result, True
-        if self._on_done is not None:
-            self._on_done(result)
+    def _start(self, fn: Callable, name: str) -> None:
+        self.worker_thread = threading.Thread(target=self._work, args=(fn,), name=name,
+                                              daemon=True)
+        _running.add(self)
+        self._timer.start()
+        self.worker_thread.start()
 
-    @Slot(object)
-    def _failed(self, exc) -> None:
-        self.error = exc
-        if self._on_error is not None:
-            self._on_error(exc)
+    def _work(self, fn: Callable) -> None:
+        """On the worker thread: no Qt calls, only appends to the deque."""
+        try:
+            result = fn(lambda value: self._inbox.append(("progress", value)))
+        except BaseException as exc:  # reported to the GUI; a worker must not die silently
+            log.debug("worker failed", exc_info=True)
+            self._inbox.append(("failed", exc))
         else:
-            log.error("background work failed: %s", exc)
+            self._inbox.append(("finished", result))
 
-    @Slot(object)
-    def _progress(self, value) -> None:
-        if self._on_progress is not None:
-            self._on_progress(value)
+    def _drain(self) -> None:
+        """On the GUI thread (the timer): hand on what the worker has sent so far."""
+        while self._inbox:
+            kind, value = self._inbox.popleft()
+            if kind == "progress":
+                if self._on_progress is not None:
+                    self._on_progress(value)
+                continue
+            self._end()
+            try:
+                self._deliver(kind, value)
+            finally:  # `done` fires even if a callback raised
+                self.done.emit()
+            return
 
-    @Slot()
-    def _thread_finished(self) -> None:
-        # `finished` is emitted from the thread just before it exits: wait for the exit before
-        # letting go of the Python wrappers, whose release would destroy a running QThread
-        self.wait()
+    def _deliver(self, kind: str, value) -> None:
+        if kind == "finished":
+            self.result, self.finished_ok = value, True
+            if self._on_done is not None:
+                self._on_done(value)
+            return
+        self.error = value
+        if self._on_error is not None:
+            self._on_error(value)
+        else:
+            log.error("background work failed: %s", value)
+
+    def _end(self) -> None:
+        self._timer.stop()
+        if self.worker_thread is not None:
+            self.worker_thread.join()  # it has sent its last item, so it ends at once
+        self.worker_thread = None
         _running.discard(self)
-        self.thread = self._worker = None
-        self.done.emit()
 
     def is_running(self) -> bool:
-        return self.thread is not None
+        return self.worker_thread is not None
 
     def wait(self, timeout_s: float | None = None) -> bool:
-        thread = self.thread
+        """Wait for the work to return (the callbacks run later, on the GUI thread's timer)."""
+        thread = self.worker_thread
         if thread is None:
             return True
-        try:
-            return thread.wait() if timeout_s is None else thread.wait(int(timeout_s * 1000))
-        except RuntimeError:  # already finished and deleted
-            return True
+        thread.join(timeout_s)
+        return not thread.is_alive()
 
 
 def run_in_thread(fn: Callable[[Callable], object], *, on_done=None, on_error=None,
                   on_progress=None, name: str = "worker") -> WorkHandle:
-    """Run `fn(report_progress)` on a new QThread; callbacks run on the GUI thread."""
+    """Run `fn(report_progress)` on a new thread; the callbacks run on the GUI thread.
+    Call it from the GUI thread."""
     handle = WorkHandle(on_done, on_error, on_progress)
-    thread = QThread()
-    thread.setObjectName(name)
-    worker = _Worker(fn)
-    worker.moveToThread(thread)
-    thread.started.connect(worker.run)
-    worker.finished.connect(handle._finished)
-    worker.failed.connect(handle._failed)
-    worker.progress.connect(handle._progress)
-    worker.finished.connect(thread.quit)
-    worker.failed.connect(thread.quit)
-    thread.finished.connect(handle._thread_finished)
-    thread.finished.connect(worker.deleteLater)
-    thread.finished.connect(thread.deleteLater)
-    handle.thread, handle._worker = thread, worker
-    _running.add(handle)
-    thread.start()
+    handle._start(fn, name)
     return handle
 
 
 def wait_all(timeout_s: float = 10.0) -> bool:
-    """Wait for every worker thread (at shutdown: a QThread destroyed while running aborts)."""
+    """Wait for every worker thread to return (at shutdown)."""
     deadline = time.monotonic() + timeout_s
     for handle in list(_running):
         if not handle.wait(max(0.0, deadline - time.monotonic())):
