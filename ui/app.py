@@ -8,6 +8,7 @@ make the README screenshot and let CI check that the whole app comes up and answ
 
 from __future__ import annotations
 
+import collections
 import logging
 import signal
 import sys
@@ -25,13 +26,28 @@ log = logging.getLogger(__name__)
 
 class ErrorReporter(QObject):
     """Unexpected exceptions from any thread end up in the log and in the window's banner,
-    not in a crash: the GUI keeps running and the person can carry on or restart."""
+    not in a crash: the GUI keeps running and the person can carry on or restart.
+
+    The hook runs on whichever thread raised, so it makes no Qt call: it appends the message
+    to a deque that a GUI-thread timer drains into `reported` (see `ui.workers` for why)."""
 
     reported = Signal(str)
 
-    def __init__(self):
+    def __init__(self, poll_ms: int = 100):
         super().__init__()
         self._previous = sys.excepthook, threading.excepthook
+        self._inbox: collections.deque = collections.deque()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.flush)
+        self._timer.start(poll_ms)
+
+    def flush(self) -> None:
+        while self._inbox:
+            message = self._inbox.popleft()
+            if message is None:
+                QApplication.quit()
+                return
+            self.reported.emit(message)
 
     def install(self) -> None:
         sys.excepthook = self._hook
@@ -43,7 +59,7 @@ class ErrorReporter(QObject):
 
     def _hook(self, exc_type, exc, tb) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
-            QApplication.quit()
+            self._inbox.append(None)  # quit, on the GUI thread
             return
         if isinstance(exc, UserError):  # expected: one sentence, no traceback
             message = str(exc)
@@ -51,10 +67,7 @@ class ErrorReporter(QObject):
             log.error("unexpected error", exc_info=(exc_type, exc, tb))
             message = (f"Something went wrong: {exc_type.__name__}: {exc}. The app keeps "
                        "running; the details are in the log.")
-        try:
-            self.reported.emit(message)  # queued to the GUI thread when raised elsewhere
-        except RuntimeError:
-            pass
+        self._inbox.append(message)
 
 
 def make_session_factory(args, settings: Settings):
