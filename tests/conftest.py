@@ -23,6 +23,9 @@ GENERATED = FIXTURES / "generated"
 RATE = 16000
 
 
+pytest_plugins = ["watchdog_plugin"]  # ends a run stuck with the GIL held
+
+
 def _package_model(name: str) -> Path | None:
     try:
         module = importlib.import_module(name)
