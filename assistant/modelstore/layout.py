@@ -27,6 +27,11 @@ GGUF_MAGIC = b"GGUF"
 _CHUNK = 1 << 20
 
 
+def primary_language(language: str | None) -> str:
+    """"en_US", "en-us", "EN" -> "en" (English when none is given)."""
+    return (language or "en").lower().replace("_", "-").split("-")[0]
+
+
 def kind_label(kind: str) -> str:
     return KIND_LABELS.get(kind, kind)
 

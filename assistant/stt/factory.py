@@ -13,6 +13,7 @@ from typing import Callable
 
 from assistant.config import Settings
 from assistant.errors import ModelError
+from assistant.modelstore.layout import primary_language
 from assistant.stt.base import Recognizer
 
 # Suggested download per language when no Vosk model is installed.
@@ -47,21 +48,17 @@ def packaged_model(kind: str, key: str) -> Path | None:
     return path if path.is_dir() else None
 
 
-def _primary(language: str) -> str:
-    return (language or "en").lower().replace("_", "-").split("-")[0]
-
-
 def find_vosk_model(language: str, model_manager=None) -> Path | None:
     """An installed Vosk model folder for `language`, or None."""
     manager = _manager(model_manager)
     if manager is not None:
         try:
-            found = manager.find_installed("stt-vosk", _primary(language))
+            found = manager.find_installed("stt-vosk", primary_language(language))
         except (ModelError, OSError):
             found = []
         if found:
             return Path(found[0].path)
-    return packaged_model("stt-vosk", _primary(language))
+    return packaged_model("stt-vosk", primary_language(language))
 
 
 def _resolve(kind: str, value: str, model_manager) -> Path:
@@ -84,7 +81,7 @@ def _resolve(kind: str, value: str, model_manager) -> Path:
 
 
 def vosk_hint(language: str) -> str:
-    model_id = VOSK_SUGGESTIONS.get(_primary(language))
+    model_id = VOSK_SUGGESTIONS.get(primary_language(language))
     if model_id:
         return f"Run: voice-assistant models download {model_id}"
     return "Run: voice-assistant models list (and download a Vosk model for your language)"
