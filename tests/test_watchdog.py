@@ -39,3 +39,23 @@ def test_a_test_stuck_with_the_gil_held_ends_the_run_with_every_stack(tmp_path):
     assert took < 30, took  # not the 60 s the stuck call would take
     assert "Timeout (0:00:03)!" in done.stderr
     assert "test_stuck.py\", line 8 in test_stuck_holding_the_gil" in done.stderr
+
+
+def test_a_test_with_a_longer_timeout_gets_a_longer_watchdog(request):
+    from types import SimpleNamespace
+
+    import pytest
+
+    from watchdog_plugin import MARGIN_S, limit_s
+
+    config = SimpleNamespace(watchdog_limit_s=360.0)
+
+    def item(*markers):
+        found = markers[0] if markers else None
+        return SimpleNamespace(config=config, get_closest_marker=lambda name: found)
+
+    assert limit_s(item()) == 360.0
+    assert limit_s(item(pytest.mark.timeout(1500).mark)) == 1500 + MARGIN_S
+    assert limit_s(item(pytest.mark.timeout(timeout=900).mark)) == 900 + MARGIN_S
+    assert limit_s(item(pytest.mark.timeout(60).mark)) == 360.0  # never below the default
+    assert request.config.watchdog_limit_s == float(request.config.getini("timeout")) + MARGIN_S
