@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from assistant import noise_eval
+from assistant import noise_corpus, noise_eval
 from assistant.config import VadSettings
 from assistant.vad import Endpointer, SileroGate
 from conftest import AUDIO
@@ -19,8 +19,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
-    samples, segments = noise_eval.build_noise_corpus(AUDIO, minutes=5.0)
-    path = noise_eval.write_wav(tmp_path_factory.mktemp("noise") / "noise-corpus.wav", samples)
+    samples, segments = noise_corpus.build_noise_corpus(AUDIO, minutes=5.0)
+    path = noise_corpus.write_wav(tmp_path_factory.mktemp("noise") / "noise-corpus.wav", samples)
     return path, samples, segments
 
 
@@ -64,9 +64,9 @@ def test_speech_in_the_same_noise_is_still_heard(corpus, default_endpointer, tmp
     if not shutil.which("espeak-ng"):
         pytest.skip("espeak-ng is needed for the spoken utterances (apt-get install espeak-ng)")
     _, samples, segments = corpus
-    utterances = noise_eval.espeak_utterances() + noise_eval.real_utterances(AUDIO)
+    utterances = noise_corpus.espeak_utterances() + noise_corpus.real_utterances(AUDIO)
     assert len(utterances) == 9
-    trials = noise_eval.build_trials(samples, segments, utterances, tmp_path, snrs=(20, 10, 5))
+    trials = noise_corpus.build_trials(samples, segments, utterances, tmp_path, snrs=(20, 10, 5))
     count, heard, noise_turn, delays = noise_eval.score_trials(default_endpointer, trials)
     assert count == {"20dB": 9, "10dB": 9, "5dB": 9}
     assert heard["20dB"] == 9 and heard["10dB"] == 9, heard
