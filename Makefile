@@ -1,5 +1,5 @@
 # `make run` and `make test` each do all of the set-up first (see scripts/setup.sh).
-.PHONY: setup setup-dev run test bench screenshot bundle clean
+.PHONY: setup run test bench screenshot bundle clean
 
 PY := .venv/bin/python
 BENCH_OUT ?= out/bench
@@ -39,4 +39,4 @@ bundle: setup
 	./scripts/check_bundle.sh dist/voice-assistant/voice-assistant
 
 clean:
-	rm -rf out .pytest_cache
+	rm -rf out .pytest_cache build dist
