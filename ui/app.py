@@ -8,7 +8,6 @@ make the README screenshot and let CI check that the whole app comes up and answ
 
 from __future__ import annotations
 
-import collections
 import logging
 import signal
 import sys
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 
 from assistant.config import Settings
 from assistant.errors import UserError
+from ui.inbox import GuiInbox
 
 log = logging.getLogger(__name__)
 
@@ -28,23 +28,20 @@ class ErrorReporter(QObject):
     """Unexpected exceptions from any thread end up in the log and in the window's banner,
     not in a crash: the GUI keeps running and the person can carry on or restart.
 
-    The hook runs on whichever thread raised, so it makes no Qt call: it appends the message
-    to a deque that a GUI-thread timer drains into `reported` (see `ui.workers` for why)."""
+    The hook runs on whichever thread raised, so it makes no Qt call: its message goes
+    through a `ui.inbox.GuiInbox` into `reported`, on the GUI thread."""
 
     reported = Signal(str)
 
     def __init__(self, poll_ms: int = 100):
         super().__init__()
         self._previous = sys.excepthook, threading.excepthook
-        self._inbox: collections.deque = collections.deque()
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self.flush)
-        self._timer.start(poll_ms)
+        self._inbox = GuiInbox(self._report, poll_ms, parent=self)
+        self._inbox.timer.start()
 
-    def flush(self) -> None:
-        while self._inbox:
-            message = self._inbox.popleft()
-            if message is None:
+    def _report(self, messages: list) -> None:
+        for message in messages:
+            if message is None:  # Ctrl+C
                 QApplication.quit()
                 return
             self.reported.emit(message)
@@ -59,7 +56,7 @@ class ErrorReporter(QObject):
 
     def _hook(self, exc_type, exc, tb) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
-            self._inbox.append(None)  # quit, on the GUI thread
+            self._inbox.post(None)  # quit, on the GUI thread
             return
         if isinstance(exc, UserError):  # expected: one sentence, no traceback
             message = str(exc)
@@ -67,7 +64,7 @@ class ErrorReporter(QObject):
             log.error("unexpected error", exc_info=(exc_type, exc, tb))
             message = (f"Something went wrong: {exc_type.__name__}: {exc}. The app keeps "
                        "running; the details are in the log.")
-        self._inbox.append(message)
+        self._inbox.post(message)
 
 
 def make_session_factory(args, settings: Settings):

@@ -1,22 +1,19 @@
 """The one door from the core's threads into the GUI thread.
 
-Core threads call `post(event)`; it only appends to a thread-safe deque and makes no Qt
-call at all: emitting a Qt signal from a core thread takes Qt's connection lock and then
-needs the GIL, while the GUI thread may hold the GIL waiting for that same lock (seen as a
-hang under load). A timer on the GUI thread drains the deque and hands the events on in
-batches at most ~30 times a second: a reply streaming a hundred tokens a second, or a
-recognizer re-guessing every frame, costs one redraw per batch, not one per event.
+Core threads call `post(event)` (a `ui.inbox.GuiInbox`: a deque append, no Qt call). A timer
+on the GUI thread hands the events on in batches at most ~30 times a second: a reply
+streaming a hundred tokens a second, or a recognizer re-guessing every frame, costs one
+redraw per batch, not one per event.
 """
 
 from __future__ import annotations
 
 import logging
 
-import collections
-
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from assistant.events import PartialTranscript
+from ui.inbox import GuiInbox
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +41,8 @@ class EventBridge(QObject):
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = BATCH_INTERVAL_MS):
         super().__init__(parent)
-        self._inbox: collections.deque = collections.deque()  # filled by core threads
-        self._timer = QTimer(self)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self.flush)
-        self._timer.start()
+        self._inbox = GuiInbox(self._deliver, interval_ms, parent=self)  # filled by core threads
+        self._inbox.timer.start()
         self.closed = False
         self.counts = {"posted": 0, "batches": 0}
 
@@ -56,20 +50,19 @@ class EventBridge(QObject):
         """Thread-safe; the core's `on_event`. After `close()` events are dropped, so core
         threads still winding down cannot reach a window that is gone."""
         if not self.closed:
-            self._inbox.append(event)
+            self._inbox.post(event)
 
     def close(self) -> None:
         self.closed = True
-        self._timer.stop()
+        self._inbox.timer.stop()
 
     @Slot()
     def flush(self) -> None:
-        """Hand on what has arrived now (the timer calls it; tests call it to skip the wait)."""
-        if self.closed:
-            return
-        events = []
-        while self._inbox:
-            events.append(self._inbox.popleft())
+        """Hand on what has arrived now (the timer does it; tests call it to skip the wait)."""
+        if not self.closed:
+            self._inbox.flush()
+
+    def _deliver(self, events: list) -> None:
         self.counts["posted"] += len(events)
         batch = coalesce(events)
         if batch:

@@ -1,23 +1,21 @@
 """Running slow work (loading models, downloads, test sounds) off the GUI thread.
 
 The work runs on a plain Python thread that makes no Qt call at all: its progress and its
-result go into a thread-safe deque, and a timer on the GUI thread drains the deque and calls
-the callbacks there. (Emitting a Qt signal from another thread takes Qt's connection lock and
-then needs the GIL, while the GUI thread may hold the GIL and want the same lock: a deadlock
-that holds the GIL, so nothing in Python, not even a watchdog thread, runs again. The core's
-events cross over the same way, see `ui.bridge`.) Work is cancelled through a thread-safe core
-mechanism such as a `threading.Event`.
+result go through a `ui.inbox.GuiInbox` (see there for why), whose timer calls the callbacks
+on the GUI thread. Work is cancelled through a thread-safe core mechanism such as a
+`threading.Event`.
 """
 
 from __future__ import annotations
 
-import collections
 import logging
 import threading
 import time
 from typing import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
+
+from ui.inbox import GuiInbox
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +33,7 @@ class WorkHandle(QObject):
     def __init__(self, on_done=None, on_error=None, on_progress=None, poll_ms: int = POLL_MS):
         super().__init__()
         self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
-        self._inbox: collections.deque = collections.deque()  # filled by the worker thread
-        self._timer = QTimer(self)
-        self._timer.setInterval(poll_ms)
-        self._timer.timeout.connect(self._drain)
+        self._inbox = GuiInbox(self._drain, poll_ms, parent=self)  # filled by the worker thread
         self.worker_thread: threading.Thread | None = None
         self.result = None
         self.error: BaseException | None = None
@@ -48,23 +43,23 @@ class WorkHandle(QObject):
         self.worker_thread = threading.Thread(target=self._work, args=(fn,), name=name,
                                               daemon=True)
         _running.add(self)
-        self._timer.start()
+        self._inbox.timer.start()
         self.worker_thread.start()
 
     def _work(self, fn: Callable) -> None:
-        """On the worker thread: no Qt calls, only appends to the deque."""
+        """On the worker thread: no Qt calls, only posts to the inbox."""
         try:
-            result = fn(lambda value: self._inbox.append(("progress", value)))
+            result = fn(lambda value: self._inbox.post(("progress", value)))
         except BaseException as exc:  # reported to the GUI; a worker must not die silently
             log.debug("worker failed", exc_info=True)
-            self._inbox.append(("failed", exc))
+            self._inbox.post(("failed", exc))
         else:
-            self._inbox.append(("finished", result))
+            self._inbox.post(("finished", result))
 
-    def _drain(self) -> None:
-        """On the GUI thread (the timer): hand on what the worker has sent so far."""
-        while self._inbox:
-            kind, value = self._inbox.popleft()
+    def _drain(self, items: list) -> None:
+        """On the GUI thread (the timer): hand on what the worker has sent so far; the
+        result or the failure comes last."""
+        for kind, value in items:
             if kind == "progress":
                 if self._on_progress is not None:
                     self._on_progress(value)
@@ -89,7 +84,7 @@ class WorkHandle(QObject):
             log.error("background work failed: %s", value)
 
     def _end(self) -> None:
-        self._timer.stop()
+        self._inbox.timer.stop()
         if self.worker_thread is not None:
             self.worker_thread.join()  # it has sent its last item, so it ends at once
         self.worker_thread = None
