@@ -38,18 +38,15 @@ class Notices:
         return [level for level, _ in self.items]
 
 
-# --- a microphone that can be pulled out -----------------------------------------------------------
+class FakeStream:
+    """What both kinds of fake stream share: PortAudio's started, stopped and closed states."""
 
-
-class FakeInputStream:
-    def __init__(self, sd, **kwargs):
-        self.sd, self.kwargs, self.callback = sd, kwargs, kwargs["callback"]
+    def __init__(self, kwargs: dict):
+        self.kwargs, self.callback = kwargs, kwargs["callback"]
         self.active = False
         self.closed = False
 
     def start(self):
-        if self.sd.fail_start:
-            raise FakePortAudioError("Error starting stream: Device unavailable [PaErrorCode -9985]")
         self.active = True
 
     def stop(self):
@@ -59,21 +56,64 @@ class FakeInputStream:
         self.closed = True
 
 
-class PluggableMic:
-    """A fake `sounddevice` with one USB microphone and a thread that plays its driver."""
+class PluggableDevice:
+    """A device that can be pulled out, with a thread that plays its driver every 20 ms:
+    `_tick(stream)` runs the newest live stream's callback once."""
+
+    def __init__(self):
+        self.plugged = True
+        self.hung = False  # callbacks stop but the stream still says it is active
+        self.streams: list = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._drive, daemon=True)
+        self._thread.start()
+
+    def unplug(self):
+        self.plugged = False
+        for stream in self.streams:
+            stream.active = False  # PortAudio stops a stream whose device went away
+
+    def plug(self):
+        self.plugged = True
+
+    def _drive(self):
+        while not self._stop.wait(0.02):
+            live = [s for s in self.streams if s.active and not s.closed]
+            if live and not self.hung:
+                self._tick(live[-1])
+
+    def _tick(self, stream) -> None:
+        raise NotImplementedError
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(1)
+
+
+# --- a microphone that can be pulled out -----------------------------------------------------------
+
+
+class FakeInputStream(FakeStream):
+    def __init__(self, sd, **kwargs):
+        super().__init__(kwargs)
+        self.sd = sd
+
+    def start(self):
+        if self.sd.fail_start:
+            raise FakePortAudioError("Error starting stream: Device unavailable [PaErrorCode -9985]")
+        super().start()
+
+
+class PluggableMic(PluggableDevice):
+    """A fake `sounddevice` with one USB microphone."""
 
     PortAudioError = FakePortAudioError
 
     def __init__(self):
-        self.plugged = True
         self.fail_start = False
-        self.hung = False  # callbacks stop but the stream still says it is active
         self.default = SimpleNamespace(device=[0, 0])
-        self.streams: list[FakeInputStream] = []
         self.value = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._drive, daemon=True)
-        self._thread.start()
+        super().__init__()
 
     def query_devices(self):
         if not self.plugged:
@@ -89,56 +129,25 @@ class PluggableMic:
         self.streams.append(FakeInputStream(self, **kwargs))
         return self.streams[-1]
 
-    def unplug(self):
-        self.plugged = False
-        for stream in self.streams:
-            stream.active = False  # PortAudio stops a stream whose device went away
-
-    def plug(self):
-        self.plugged = True
-
-    def _drive(self):
-        while not self._stop.wait(0.02):
-            live = [s for s in self.streams if s.active and not s.closed]
-            if live and not self.hung:
-                self.value = (self.value + 1) % 30000
-                block = np.full((320, 1), self.value, np.int16)
-                live[-1].callback(block, 320, None, SimpleNamespace(input_overflow=False))
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(1)
+    def _tick(self, stream) -> None:
+        self.value = (self.value + 1) % 30000
+        block = np.full((320, 1), self.value, np.int16)
+        stream.callback(block, 320, None, SimpleNamespace(input_overflow=False))
 
 
+# --- a speaker that can be pulled out --------------------------------------------------------------
 
-class FakeOutputStream:
+
+class FakeOutputStream(FakeStream):
     def __init__(self, board, **kwargs):
-        self.board, self.kwargs, self.callback = board, kwargs, kwargs["callback"]
+        super().__init__(kwargs)
+        self.board = board
         self.blocksize, self.channels = kwargs["blocksize"], kwargs["channels"]
-        self.active = False
-        self.closed = False
         self.played: list[np.ndarray] = []
 
-    def start(self):
-        self.active = True
 
-    def stop(self):
-        self.active = False
-
-    def close(self):
-        self.closed = True
-
-
-class PluggableSpeaker:
-    """A stream factory for `Speaker` plus a thread that plays its device at real time."""
-
-    def __init__(self):
-        self.plugged = True
-        self.hung = False
-        self.streams: list[FakeOutputStream] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._drive, daemon=True)
-        self._thread.start()
+class PluggableSpeaker(PluggableDevice):
+    """A stream factory for `Speaker` whose device plays at real time."""
 
     def __call__(self, **kwargs):
         if not self.plugged:
@@ -146,20 +155,7 @@ class PluggableSpeaker:
         self.streams.append(FakeOutputStream(self, **kwargs))
         return self.streams[-1]
 
-    def unplug(self):
-        self.plugged = False
-        for stream in self.streams:
-            stream.active = False
-
-    def _drive(self):
-        while not self._stop.wait(0.02):
-            live = [s for s in self.streams if s.active and not s.closed]
-            if live and not self.hung:
-                stream = live[-1]
-                out = np.full((stream.blocksize, stream.channels), np.nan, np.float32)
-                stream.callback(out, stream.blocksize, None, None)
-                stream.played.append(out[:, 0].copy())
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(1)
+    def _tick(self, stream) -> None:
+        out = np.full((stream.blocksize, stream.channels), np.nan, np.float32)
+        stream.callback(out, stream.blocksize, None, None)
+        stream.played.append(out[:, 0].copy())
