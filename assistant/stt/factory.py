@@ -50,15 +50,16 @@ def packaged_model(kind: str, key: str) -> Path | None:
 
 def find_vosk_model(language: str, model_manager=None) -> Path | None:
     """An installed Vosk model folder for `language`, or None."""
+    language = primary_language(language)
     manager = _manager(model_manager)
     if manager is not None:
         try:
-            found = manager.find_installed("stt-vosk", primary_language(language))
+            found = manager.find_installed("stt-vosk", language)
         except (ModelError, OSError):
             found = []
         if found:
             return Path(found[0].path)
-    return packaged_model("stt-vosk", primary_language(language))
+    return packaged_model("stt-vosk", language)
 
 
 def _resolve(kind: str, value: str, model_manager) -> Path:
