@@ -383,11 +383,6 @@ class Pipeline:
                                  metrics=record))
         release_free_memory()  # a long session stays flat (see assistant/memory.py)
 
-    def relative_record(self, record: dict) -> dict:
-        """A finished turn as written to the metrics JSON (times already on the input's
-        timeline): `reply_text` is what was played, `full_reply_text` what the LLM wrote."""
-        return dict(record)
-
     # --- events out -----------------------------------------------------------------------
 
     def _emit_for(self, turn: Turn, event: Event) -> None:

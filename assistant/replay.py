@@ -145,7 +145,9 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
         pipeline.stop(close_engines=False)
         if own_engines:
             engines.close()
-    turns = [pipeline.relative_record(record) for record in pipeline.records]
+    # times are already on the input's timeline; `reply_text` is what was played,
+    # `full_reply_text` what the LLM wrote
+    turns = [dict(record) for record in pipeline.records]
     listen_lag = pipeline.listen_lag_ms.values()
     barge_ins = [{"t_onset_ms": round(ms(b.t_onset_ns - t0_ns), 1),
                   "t_silent_ms": round(ms(b.t_silent_ns - t0_ns), 1),
