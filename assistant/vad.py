@@ -84,6 +84,9 @@ class SileroGate:
         import onnxruntime
         from faster_whisper.utils import get_assets_path
 
+        from assistant.offline import disable_onnxruntime_telemetry
+
+        disable_onnxruntime_telemetry()
         path = self.model_path or Path(get_assets_path()) / "silero_vad_v6.onnx"
         options = onnxruntime.SessionOptions()
         options.inter_op_num_threads = options.intra_op_num_threads = 1

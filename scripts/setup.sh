@@ -19,6 +19,8 @@ APT_PACKAGES=(
   build-essential cmake
   # tests: a virtual screen for screenshots, a sound server with a null sink, echo cancellation
   xvfb xauth pulseaudio pulseaudio-utils libspeexdsp1
+  # tests: every socket the app opens is watched (nothing may leave the machine)
+  strace
   # the bench dialogs are Korean: a font that has Hangul, for the screenshot
   fonts-nanum
   # PortAudio reaches the sound server through ALSA's pulse plugin (the real-audio-path test)

@@ -133,3 +133,22 @@ def real_audio():
         return path
 
     return get
+
+
+@pytest.fixture(scope="session")
+def real_models():
+    """Skip unless the default models are installed (`voice-assistant models install-defaults`)."""
+    from assistant.models import DEFAULT_MODEL_IDS, ModelManager
+
+    manager = ModelManager()
+    missing = [m for m in DEFAULT_MODEL_IDS if manager.get_installed(m) is None]
+    if missing:
+        pytest.skip(f"default models not installed: {', '.join(missing)}")
+    return manager
+
+
+@pytest.fixture
+def fake_vosk_models(monkeypatch):
+    """The tests' fake Vosk folders have the right files but no real weights: the model
+    store's trial load (Vosk loading the folder in a child process) is skipped for them."""
+    monkeypatch.setattr("assistant.modelstore.vosk_check._trial_load", lambda path: None)

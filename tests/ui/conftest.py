@@ -61,13 +61,3 @@ def open_window(qtbot, tmp_path):
         window.controller.shutdown()
 
 
-@pytest.fixture(scope="session")
-def real_models():
-    """Skip unless the default models are installed (`voice-assistant models install-defaults`)."""
-    from assistant.models import DEFAULT_MODEL_IDS, ModelManager
-
-    manager = ModelManager()
-    missing = [m for m in DEFAULT_MODEL_IDS if manager.get_installed(m) is None]
-    if missing:
-        pytest.skip(f"default models not installed: {', '.join(missing)}")
-    return manager
