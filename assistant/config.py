@@ -1,7 +1,8 @@
 """Settings: typed dataclasses with defaults and validation, stored as one TOML file.
 
-A corrupt or invalid file never stops the app: it is moved aside to `<name>.bak`, one warning
-line is printed, and the defaults are used. Values set from code or the command line are
+A corrupt or invalid file never stops the app: it is kept as `<name>.bak-<timestamp>`, one
+warning line is printed, and the defaults are used; a path that is not a usable file (missing,
+a folder, unreadable) is never touched. Values set from code or the command line are
 validated the same way and rejected with a message naming the key.
 """
 
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import stat
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable
@@ -208,33 +211,101 @@ def validate(settings: Settings) -> Settings:
 def load_settings(path: Path | None = None, warn: Callable[[str], None] | None = None) -> Settings:
     """Read settings from `path` (default: the user config file).
 
-    A missing file gives defaults. A file that cannot be parsed or holds invalid values is
-    renamed to `<name>.bak`, one warning goes to `warn` (stderr by default), and defaults are
-    returned.
+    The person's files are never lost: a path that is missing, a folder, not a regular file,
+    or unreadable gets one warning line and the defaults, and is left exactly as it is. A
+    regular file of ours that cannot be parsed or holds invalid values is kept as
+    `<name>.bak-<timestamp>` (never over an earlier backup), one warning goes to `warn`
+    (stderr by default), and the defaults are returned. A missing default file is simply a
+    first start: no warning.
     """
-    path = Path(path) if path else default_config_file()
+    explicit = path is not None
+    path = Path(path).expanduser() if explicit else default_config_file()
     warn = warn or (lambda message: print(message, file=sys.stderr))
-    if not path.exists():
+    problem = _unusable(path)
+    if problem == "missing":
+        if explicit:
+            warn(f"warning: settings file {path} does not exist; using defaults (saving "
+                 "settings will create it).")
+        return Settings()
+    if problem:
+        warn(f"warning: settings file {path} {problem}; left it as it is and using defaults.")
         return Settings()
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
-        return settings_from_dict(data)
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, ConfigError, OSError) as exc:
-        backup = path.with_name(path.name + ".bak")
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        try:
-            os.replace(path, backup)
-            where = f"moved it to {backup}"
-        except OSError:
-            where = "left it in place"
-        warn(f"warning: settings file {path} is invalid ({reason}); {where} and using defaults.")
+    except OSError as exc:
+        warn(f"warning: settings file {path} cannot be read ({exc.strerror or exc}); left it "
+             "as it is and using defaults.")
         return Settings()
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return _set_aside(path, exc, warn)
+    try:
+        return settings_from_dict(data)
+    except ConfigError as exc:
+        return _set_aside(path, exc, warn)
+
+
+def _unusable(path: Path) -> str:
+    """Why `path` cannot be our settings file ("" when it is a regular file we may use)."""
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return f"cannot be reached ({exc.strerror or exc})"
+    if stat.S_ISLNK(info.st_mode):
+        try:
+            info = path.stat()
+        except OSError:
+            return "is a broken symbolic link"
+    if stat.S_ISDIR(info.st_mode):
+        return "is a folder, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return ""
+
+
+def _set_aside(path: Path, exc: Exception, warn: Callable[[str], None]) -> Settings:
+    """A corrupt settings file: keep it under a new name, never over an earlier backup. Only a
+    regular file of the person running the app is renamed (not a link, not someone else's)."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    where = "left it in place"
+    info = path.lstat()
+    if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid():
+        backup = _free_backup_name(path)
+        try:
+            os.link(path, backup)  # fails rather than replace an existing backup
+            os.unlink(path)
+            where = f"kept it as {backup}"
+        except OSError:
+            pass
+    warn(f"warning: settings file {path} is invalid ({reason}); {where} and using defaults.")
+    return Settings()
+
+
+def _free_backup_name(path: Path) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    candidate = path.with_name(f"{path.name}.bak-{stamp}")
+    n = 2
+    while candidate.exists() or candidate.is_symlink():
+        candidate = path.with_name(f"{path.name}.bak-{stamp}-{n}")
+        n += 1
+    return candidate
 
 
 def save_settings(settings: Settings, path: Path | None = None) -> Path:
-    """Write settings atomically (temporary file, fsync, rename)."""
-    path = Path(path) if path else default_config_file()
+    """Write settings atomically (temporary file, fsync, rename). A symbolic link is followed
+    (a settings file kept elsewhere stays where it is); a path that is not a regular file is
+    refused with a ConfigError and left alone."""
+    path = Path(path).expanduser() if path else default_config_file()
+    if path.is_symlink():
+        path = path.resolve()
+    problem = _unusable(path)
+    if problem and problem != "missing":
+        raise ConfigError(f"Cannot save the settings to {path}: it {problem}; choose a file "
+                          "path with --config.")
     path.parent.mkdir(parents=True, exist_ok=True)
     data = validate(settings).to_dict()
     fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".toml", dir=path.parent)
