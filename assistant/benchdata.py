@@ -10,7 +10,6 @@ default dialogs are Korean; `--language en` makes English ones for the Whisper e
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -20,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import soxr
+
+from assistant.commands.parsing import StrictParser
 
 RATE = 16000
 
@@ -136,7 +137,7 @@ def write_dialogs(out_dir: Path, language: str = "ko") -> list[Path]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = StrictParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--language", choices=sorted(DIALOGS), default="ko")
     args = parser.parse_args(argv)

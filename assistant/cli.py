@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from assistant import __version__
+from assistant.commands.parsing import StrictParser, parse_strictly
 from assistant.config import ConfigError, Settings, load_settings, set_value
 from assistant.errors import UserError
 
@@ -29,10 +30,10 @@ COMMANDS = {
 }
 
 
-def _common_options(suppress: bool = False) -> argparse.ArgumentParser:
+def _common_options(suppress: bool = False) -> StrictParser:
     """The options every command takes. Subcommands get them with SUPPRESS defaults so that a
     value given before the command name is not overwritten by the subcommand's default."""
-    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS if suppress else None)
+    common = StrictParser(add_help=False, argument_default=argparse.SUPPRESS if suppress else None)
     group = common.add_argument_group("options every command takes")
     group.add_argument("--config", type=Path, metavar="PATH", help="settings file to use")
     group.add_argument("--stt-engine", choices=["vosk", "whisper"], help="speech recognizer")
@@ -50,9 +51,9 @@ def _common_options(suppress: bool = False) -> argparse.ArgumentParser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> StrictParser:
     common = _common_options()
-    parser = argparse.ArgumentParser(
+    parser = StrictParser(
         prog="voice-assistant",
         description="A local voice assistant. With no command, starts the desktop app.",
         parents=[common],
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name, (module_name, help_text) in COMMANDS.items():
         module = importlib.import_module(f"assistant.commands.{module_name}")
         command_parser = sub.add_parser(name, help=help_text, parents=[command_common])
+        command_parser.set_defaults(command_parser=command_parser)
         module.add_arguments(command_parser)
     return parser
 
@@ -92,11 +94,16 @@ def apply_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import multiprocessing
+
     from assistant.memory import limit_arenas
+
+    multiprocessing.freeze_support()  # a bundled build's child processes (model checks)
 
     limit_arenas()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # an option no parser took is refused by the (sub)command it was given to
+    args = parse_strictly(parser, argv, lambda a: getattr(a, "command_parser", parser))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -16,7 +16,6 @@ start of the utterance to the moment the endpointer said `SpeechStarted`.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import tempfile
@@ -27,11 +26,21 @@ import numpy as np
 
 from assistant.audio.sources import WavSource
 from assistant.clock import NS_PER_MS, NS_PER_S, ManualClock
+from assistant.commands.parsing import StrictParser
 from assistant.config import VadSettings
 from assistant.events import SpeechStarted
 from assistant.noise_corpus import (
-    DEFAULT_FIXTURES, SNRS_DB, SPEECH_FIXTURES, SPEECH_TEXTS, Segment, Trial, build_noise_corpus,
-    build_trials, espeak_utterances, real_utterances, write_wav,
+    DEFAULT_FIXTURES,
+    SNRS_DB,
+    SPEECH_FIXTURES,
+    SPEECH_TEXTS,
+    Segment,
+    Trial,
+    build_noise_corpus,
+    build_trials,
+    espeak_utterances,
+    real_utterances,
+    write_wav,
 )
 
 
@@ -175,7 +184,7 @@ HEADER = ("aggr  gate  false turns   speech at {snrs} dB SNR: heard/trials "
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.noise_eval",
+    parser = StrictParser(prog="python -m assistant.noise_eval",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--aggressiveness", type=int, choices=range(4), action="append",
                         help="webrtcvad aggressiveness (repeat for several; default: 0-3)")

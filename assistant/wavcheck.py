@@ -7,11 +7,12 @@ and when the assistant's next audio started, found from the signal energy in 10 
 
 from __future__ import annotations
 
-import argparse
 from dataclasses import dataclass
 
 import numpy as np
 import soundfile
+
+from assistant.commands.parsing import StrictParser
 
 WINDOW_S = 0.010
 
@@ -78,7 +79,7 @@ def v2v_from_files(in_path, out_path, min_gap_s: float = 0.6) -> list[tuple[floa
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = StrictParser(description=__doc__.splitlines()[0])
     parser.add_argument("input")
     parser.add_argument("output")
     args = parser.parse_args(argv)

@@ -40,7 +40,7 @@ def recording_speaker(monkeypatch):
     """Replace the device with a recording speaker; returns the list of speakers made."""
     made = []
 
-    def open_speaker(settings):
+    def open_speaker(settings, instead=""):
         speaker = RecordingSpeaker(realtime=False, sample_rate=22050)
         speaker.events = []
         speaker.on_event = speaker.events.append

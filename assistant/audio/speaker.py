@@ -302,5 +302,5 @@ def _parse_device(device):
 def _no_device_message(device, exc: Exception) -> str:
     which = f"output device {device!r}" if device is not None else "audio output device"
     reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return (f"No usable {which} ({reason}); connect speakers or headphones, choose one with "
-            "--output-device, or write the audio to a file with --out.")
+    return (f"No usable {which} ({reason}); connect speakers or headphones, or choose one "
+            "with --output-device.")

@@ -27,7 +27,7 @@ def run(args, settings) -> int:
     question = " ".join(args.text).strip()
     if not question:
         raise UserError("Ask something: the question is empty.")
-    speaker = None if args.no_speak else open_speaker(settings)
+    speaker = None if args.no_speak else open_speaker(settings, "only print the reply with --no-speak")
     llm = LlmEngine(settings.llm, resolve_llm_model(settings.llm.model))
     tts = output = None
     try:

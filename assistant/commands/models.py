@@ -38,6 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     }
     for action_parser in parsers.values():
         _shared_options(action_parser)
+        action_parser.set_defaults(command_parser=action_parser)
     parsers["download"].add_argument("id", metavar="ID", help="catalog id (see `models list`)")
     parsers["add"].add_argument("path", type=Path, metavar="PATH", help="Vosk/Whisper folder, Piper .onnx or .gguf file")
     parsers["add"].add_argument("--id", dest="model_id", metavar="ID", help="id to give it (default: from the name)")

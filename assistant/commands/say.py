@@ -85,13 +85,21 @@ class SpeechOutput:
                 return
 
 
-def open_speaker(settings):
-    """The output device from the settings, started; AudioDeviceError if there is none."""
+def open_speaker(settings, instead: str = ""):
+    """The output device from the settings, started; AudioDeviceError if there is none, with
+    `instead` (what the command can do without one) added to its message."""
     from assistant.audio.speaker import Speaker
+    from assistant.errors import AudioDeviceError
 
     speaker = Speaker(device=settings.audio.output_device or None,
                       block_ms=settings.audio.output_block_ms)
-    speaker.start()
+    try:
+        speaker.start()
+    except AudioDeviceError as exc:
+        if not instead:
+            raise
+        message = str(exc).rstrip(".").replace(", or choose one", ", choose one")
+        raise AudioDeviceError(f"{message}, or {instead}.") from None
     return speaker
 
 
@@ -123,7 +131,8 @@ def run(args, settings) -> int:
     if not chunks:
         raise UserError("There is nothing to say: the text has no words after removing "
                         "symbols and markup.")
-    speaker = None if args.out else open_speaker(settings)  # no device: fail before loading
+    # no device: fail before loading anything
+    speaker = None if args.out else open_speaker(settings, "write the speech to a file with --out OUT.wav")
     tts = make_tts(settings.tts)
     try:
         tts.start()

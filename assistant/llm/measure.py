@@ -14,6 +14,7 @@ import json
 import sys
 
 from assistant.clock import DEFAULT_CLOCK, NS_PER_MS, NS_PER_S
+from assistant.commands.parsing import StrictParser
 from assistant.config import LlmSettings, load_settings
 from assistant.errors import UserError
 from assistant.metrics import summarize
@@ -73,7 +74,7 @@ def measure(settings: LlmSettings, model_path, runs: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.llm.measure", description=__doc__,
+    parser = StrictParser(prog="python -m assistant.llm.measure", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--model", metavar="ID|PATH", help="LLM id or .gguf (default: setting)")

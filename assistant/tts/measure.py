@@ -13,6 +13,7 @@ import json
 import sys
 
 from assistant.clock import DEFAULT_CLOCK, NS_PER_MS
+from assistant.commands.parsing import StrictParser
 from assistant.config import TtsSettings, load_settings
 from assistant.errors import UserError
 from assistant.metrics import summarize
@@ -58,7 +59,7 @@ def measure_engine(settings: TtsSettings, runs: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.tts.measure", description=__doc__,
+    parser = StrictParser(prog="python -m assistant.tts.measure", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--engine", choices=["espeak", "piper", "both"], default="both")
