@@ -233,7 +233,7 @@ class ModelManager:
             raise ModelError(f"{given} does not exist; give the path of a model folder or file.")
         given = given.resolve()
         kind = layout.detect_kind(given)
-        entry_point = layout.check(kind, given)
+        entry_point = layout.check(kind, given, complete=True)
         with self._lock:
             models = self._registry.load()
             for model in models.values():
@@ -250,7 +250,7 @@ class ModelManager:
                 path=entry_point,
                 source="user",
                 size=layout.model_size(given),
-                verification="layout checked",
+                verification="contents checked",
             )
             models[new_id] = model
             self._registry.save(models)

