@@ -19,6 +19,7 @@ from typing import Callable
 
 from assistant.clock import DEFAULT_CLOCK, NS_PER_MS, Clock
 from assistant.config import Settings
+from assistant.errors import UserError
 from assistant.events import (
     BargeIn,
     ChunkPlaybackStarted,
@@ -190,7 +191,12 @@ class Pipeline:
 
     def _listen_loop(self) -> None:
         while not self._stop.is_set():
-            frame = self.source.read(timeout=0.05)
+            try:
+                frame = self.source.read(timeout=0.05)
+            except UserError as exc:  # a replayed file that turns out damaged part-way
+                self._emit(Notice(t_ns=self.clock.now_ns(), level="error", message=str(exc)))
+                self.source.close()
+                frame = None
             if frame is None:
                 if self.source.finished:
                     for event in self.listener.finish():  # speech cut off by the end

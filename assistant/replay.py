@@ -17,11 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import soundfile
-
+from assistant.audio.audio_file import audio_file_info
 from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock, ms
 from assistant.config import Settings
-from assistant.errors import UserError
 from assistant.metrics import STAGE_NAMES, summarize
 
 log = logging.getLogger(__name__)
@@ -34,12 +32,29 @@ class ReplayResult:
     t0_ns: int
     in_rate: int
     in_samples: int
-    out_audio: np.ndarray | None
+    speaker: object | None  # the RecordingSpeaker that kept what was played (None: not kept)
+    out_samples: int
     sequential: bool
     wall_s: float
     notices: list[str] = field(default_factory=list)
     listen_lag_ms: list[float] = field(default_factory=list)  # per frame, capture -> processed
     echo: dict | None = None  # echo level before and after cancellation
+
+    @property
+    def out_audio(self) -> np.ndarray | None:
+        """The assistant's audio on the input's timeline, whole (for short inputs)."""
+        if self.speaker is None:
+            return None
+        return self.speaker.render(self.t0_ns, self.in_rate, self.out_samples)
+
+    def write_out(self, path: Path) -> None:
+        """OUT.wav, written a block at a time (an input of hours is never held whole)."""
+        import soundfile
+
+        with soundfile.SoundFile(str(path), "w", samplerate=self.in_rate, channels=1,
+                                 subtype="PCM_16") as out:
+            for block in self.speaker.render_blocks(self.t0_ns, self.in_rate, self.out_samples):
+                out.write(np.clip(block, -1.0, 1.0))
 
     def summary(self) -> dict:
         summary = summarize_turns(self.turns, self.barge_ins)
@@ -74,17 +89,8 @@ def summarize_turns(turns: list[dict], barge_ins: list[dict]) -> dict:
 
 def input_info(path: Path) -> tuple[int, int]:
     """(sample rate, frames) of a sound file; a bad file raises UserError in one line."""
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"Cannot read {path}: no such file; check the path.")
-    try:
-        info = soundfile.info(str(path))
-    except (RuntimeError, soundfile.LibsndfileError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserError(f"Cannot read {path} as audio ({reason}); give a WAV or FLAC file.") from None
-    if info.frames == 0:
-        raise UserError(f"{path} holds no audio; record something longer.")
-    return info.samplerate, info.frames
+    info = audio_file_info(path)
+    return info.sample_rate, info.frames
 
 
 def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: bool = False,
@@ -154,23 +160,23 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
                   "latency_ms": round(ms(b.t_silent_ns - b.t_onset_ns), 1),
                   "detect_to_silent_ms": round(ms(b.t_silent_ns - b.t_detected_ns), 1)}
                  for b in pipeline.barge_ins]
-    out_audio = None
+    n_out = 0
     if render_out:
         last_end = max((t + len(s) * NS_PER_S // speaker.sample_rate
                         for t, s in speaker.played_blocks()), default=t0_ns)
         n_out = max(in_samples, int((last_end - t0_ns) * in_rate / NS_PER_S) + 1)
-        out_audio = speaker.render(t0_ns, in_rate, n_out)
     return ReplayResult(turns=turns, barge_ins=barge_ins, t0_ns=t0_ns, in_rate=in_rate,
-                        in_samples=in_samples, out_audio=out_audio, sequential=sequential,
+                        in_samples=in_samples, speaker=speaker if render_out else None,
+                        out_samples=n_out, sequential=sequential,
                         wall_s=time.monotonic() - started, notices=notices,
                         listen_lag_ms=listen_lag,
                         echo=canceller.stats() if canceller is not None else None)
 
 
 def write_outputs(result: ReplayResult, out_path: Path | None, metrics_path: Path | None):
-    if out_path is not None and result.out_audio is not None:
+    if out_path is not None and result.speaker is not None:
         out_path.parent.mkdir(parents=True, exist_ok=True)
-        soundfile.write(str(out_path), result.out_audio, result.in_rate, subtype="PCM_16")
+        result.write_out(out_path)
     if metrics_path is not None:
         metrics_path.parent.mkdir(parents=True, exist_ok=True)
         metrics_path.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1))

@@ -15,12 +15,13 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
+from assistant.audio.audio_file import AudioFileReader, load_audio  # noqa: F401 (re-export)
 from assistant.audio.devices import (
     SAMPLE_RATE, StreamResampler, choose_input_device, close_stream, dbfs, load_sounddevice,
-    resample, supports_rate, to_int16,
+    supports_rate,
 )
 from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock
-from assistant.errors import AudioDeviceError, UserError
+from assistant.errors import AudioDeviceError
 from assistant.events import AudioFrame
 
 RESYNC_NS = 50_000_000  # re-anchor the frame timeline when it drifts this far from the callback
@@ -56,7 +57,8 @@ class WavSource:
     With `realtime=True` a frame is delivered when its last sample would have been captured
     (`clock.sleep_until(t0 + end offset)`); with `realtime=False` frames come as fast as they
     are read, still stamped `t0 + offset`. `mix(t_ns, n)` may return samples (int16, or float
-    in [-1, 1]) that are added to the frame at delivery time, e.g. simulated echo.
+    in [-1, 1]) that are added to the frame at delivery time, e.g. simulated echo. The file is
+    read a block at a time (`AudioFileReader`), so its length costs no memory.
     """
 
     def __init__(self, path: str | Path, *, frame_ms: int = 20, realtime: bool = True,
@@ -67,44 +69,39 @@ class WavSource:
         self.clock = clock
         self.mix = mix
         self._n = _frame_samples(frame_ms)
-        self._samples: np.ndarray | None = None
+        self._reader: AudioFileReader | None = None
         self._index = 0
         self._closed = False
         self._level = -120.0
         self.t0_ns = 0
 
     def start(self) -> None:
-        self._samples = load_audio(self.path)
+        self.close_file()
+        self._reader = AudioFileReader(self.path).open()
+        self._closed = False
         self._index = 0
         self.t0_ns = self.clock.now_ns()
 
     @property
     def duration_s(self) -> float:
-        return 0.0 if self._samples is None else len(self._samples) / SAMPLE_RATE
-
-    @property
-    def samples(self) -> np.ndarray:
-        """The whole file at 16 kHz mono int16 (after `start()`)."""
-        if self._samples is None:
-            raise RuntimeError("WavSource.start() was not called")
-        return self._samples
+        return 0.0 if self._reader is None else self._reader.info.duration_s
 
     def offset_ns(self, sample_index: int) -> int:
         return sample_index * NS_PER_S // SAMPLE_RATE
 
     @property
     def finished(self) -> bool:
-        return self._closed or (self._samples is not None and self._index >= len(self._samples))
+        return self._closed or (self._reader is not None and self._reader.finished)
 
     @property
     def level_dbfs(self) -> float:
         return self._level
 
     def read(self, timeout: float | None = None) -> AudioFrame | None:
-        if self._samples is None:
-            raise RuntimeError("WavSource.start() was not called")
         if self.finished:
             return None
+        if self._reader is None:
+            raise RuntimeError("WavSource.start() was not called")
         begin = self._index
         t_ns = self.t0_ns + self.offset_ns(begin)
         if self.realtime:
@@ -113,7 +110,9 @@ class WavSource:
                 self.clock.sleep_until(self.clock.now_ns() + int(timeout * NS_PER_S))
                 return None
             self.clock.sleep_until(due)
-        chunk = self._samples[begin:begin + self._n]
+        chunk = self._reader.read(self._n)
+        if len(chunk) == 0:  # the file ended exactly on the previous frame
+            return None
         self._index = begin + self._n
         if len(chunk) < self._n:  # the last frame is padded with silence
             chunk = np.concatenate([chunk, np.zeros(self._n - len(chunk), np.int16)])
@@ -124,6 +123,12 @@ class WavSource:
 
     def close(self) -> None:
         self._closed = True
+        self.close_file()
+
+    def close_file(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
 
 
 def _mixed(frame: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
@@ -135,24 +140,6 @@ def _mixed(frame: np.ndarray, extra: np.ndarray | None) -> np.ndarray:
     out = frame.astype(np.int32)
     out[: len(extra)] += extra.astype(np.int32)
     return np.clip(out, -32768, 32767).astype(np.int16)
-
-
-def load_audio(path: str | Path) -> np.ndarray:
-    """Read a sound file as 16 kHz mono int16; a bad file raises UserError in one line."""
-    import soundfile
-
-    path = Path(path)
-    if not path.is_file():
-        raise UserError(f"Cannot read {path}: no such file; check the path.")
-    try:
-        data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    except (RuntimeError, soundfile.LibsndfileError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise UserError(f"Cannot read {path} as audio ({reason}); give a WAV or FLAC file.") from None
-    if data.size == 0:
-        raise UserError(f"{path} holds no audio; record something longer.")
-    mono = data.mean(axis=1)
-    return to_int16(resample(mono, rate, SAMPLE_RATE))
 
 
 class MicSource:

@@ -263,19 +263,43 @@ class RecordingSpeaker(_BaseSpeaker):
 
     def render(self, t0_ns: int, sample_rate: int, n_samples: int) -> np.ndarray:
         """The played audio on a timeline whose sample 0 is at `t0_ns`, at `sample_rate`."""
-        rate = self.sample_rate
-        n_dev = -(-n_samples * rate // sample_rate) + self.block_size
-        out = np.zeros(n_dev, dtype=np.float32)
-        for t_ns, samples in self.played_blocks():
-            start = round((t_ns - t0_ns) * rate / NS_PER_S)
-            lo, hi = max(start, 0), min(start + len(samples), n_dev)
-            if hi > lo:
-                out[lo:hi] = samples[lo - start : hi - start]
-        if sample_rate != rate:
-            import soxr
+        pieces = list(self.render_blocks(t0_ns, sample_rate, n_samples))
+        return np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
 
-            out = soxr.resample(out, rate, sample_rate).astype(np.float32, copy=False)
-        return np.pad(out, (0, max(0, n_samples - len(out))))[:n_samples]
+    def render_blocks(self, t0_ns: int, sample_rate: int, n_samples: int,
+                      block_s: float = 10.0):
+        """`render()` a stretch of `block_s` at a time (float32 arrays that add up to
+        `n_samples`), so a timeline of hours never has to be held whole."""
+        import soxr
+
+        rate = self.sample_rate
+        blocks = sorted(self.played_blocks(), key=lambda b: b[0])
+        starts = [round((t - t0_ns) * rate / NS_PER_S) for t, _ in blocks]
+        n_dev = -(-n_samples * rate // sample_rate) + self.block_size
+        step = max(1, int(block_s * rate))
+        resampler = (soxr.ResampleStream(rate, sample_rate, 1, dtype="float32")
+                     if sample_rate != rate else None)
+        left, first = n_samples, 0
+        for lo in range(0, n_dev, step):
+            hi = min(lo + step, n_dev)
+            out = np.zeros(hi - lo, dtype=np.float32)
+            while first < len(blocks) and starts[first] + len(blocks[first][1]) <= lo:
+                first += 1
+            i = first
+            while i < len(blocks) and starts[i] < hi:
+                samples, start = blocks[i][1], starts[i]
+                a, b = max(start, lo), min(start + len(samples), hi)
+                if b > a:
+                    out[a - lo:b - lo] = samples[a - start:b - start]
+                i += 1
+            if resampler is not None:
+                out = resampler.resample_chunk(out, last=hi == n_dev)
+            out = out[:left]
+            left -= len(out)
+            if len(out):
+                yield out
+        if left > 0:
+            yield np.zeros(left, dtype=np.float32)
 
     def close(self) -> None:
         self._stop.set()

@@ -56,13 +56,13 @@ def event_json(run, event, utterance_start_ns: int) -> dict:
 
 
 def run(args, settings) -> int:
-    from assistant.audio.sources import load_audio
+    from assistant.audio.audio_file import audio_file_info
     from assistant.listening import Listener
     from assistant.stt.factory import make_recognizer
     from assistant.stt.measure import run_file, summary
 
     for path in args.files:  # fail on a bad file before loading any model
-        load_audio(path)
+        audio_file_info(path)
     if args.language:
         settings.stt.language = args.language
     if args.end_silence_ms:
@@ -86,8 +86,8 @@ def run(args, settings) -> int:
             print(f"{run_.path}: {event.text}" if prefix_names else event.text, flush=True)
 
     try:
-        runs = [run_file(listener, path, realtime=args.realtime, on_event=show)
-                for path in args.files]
+        runs = [run_file(listener, path, realtime=args.realtime, on_event=show,
+                         keep_events=False) for path in args.files]
     finally:
         listener.close()
     if args.stats:

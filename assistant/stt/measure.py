@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.clock import DEFAULT_CLOCK, NS_PER_MS, NS_PER_S, Clock, ManualClock
+from assistant.commands.parsing import StrictParser
 
 SENTENCES = {
     "en": [
@@ -72,20 +73,43 @@ def wer(reference: str, hypothesis: str) -> float:
     return previous[-1] / len(ref)
 
 
+class LoudWindows:
+    """Which 10 ms windows of a stream are louder than `threshold_dbfs`, fed block by block
+    (only the loud ones are kept: a long quiet input costs nothing)."""
+
+    def __init__(self, threshold_dbfs: float = -45.0, window_ms: int = 10):
+        self.threshold_dbfs = threshold_dbfs
+        self.window_ms = window_ms
+        self.n = 16000 * window_ms // 1000
+        self._carry = np.zeros(0, np.int16)
+        self._windows = 0
+        self.loud: list[int] = []
+
+    def add(self, samples: np.ndarray) -> None:
+        data = np.concatenate([self._carry, samples])
+        usable = len(data) // self.n * self.n
+        self._carry = data[usable:]
+        blocks = data[:usable].astype(np.float64).reshape(-1, self.n) / 32768.0
+        level = 10 * np.log10(np.mean(blocks ** 2, axis=1) + 1e-12)
+        self.loud.extend((self._windows + np.flatnonzero(level > self.threshold_dbfs)).tolist())
+        self._windows += len(blocks)
+
+    def ends_s(self, min_gap_ms: int = 300) -> list[float]:
+        """Ends (seconds) of the loud stretches; gaps shorter than `min_gap_ms` do not end one."""
+        loud, ends = self.loud, []
+        for a, b in zip(loud, loud[1:] + [None]):
+            if b is None or (b - a) * self.window_ms > min_gap_ms:
+                ends.append((a + 1) * self.window_ms / 1000)
+        return ends
+
+
 def speech_ends_s(samples: np.ndarray, threshold_dbfs: float = -45.0, window_ms: int = 10,
                   min_gap_ms: int = 300) -> list[float]:
     """Ends (seconds) of the loud stretches of a recording: the true ends of its utterances.
     Gaps shorter than `min_gap_ms` do not end an utterance."""
-    n = 16000 * window_ms // 1000
-    usable = len(samples) // n * n
-    blocks = samples[:usable].astype(np.float64).reshape(-1, n) / 32768.0
-    level = 10 * np.log10(np.mean(blocks ** 2, axis=1) + 1e-12)
-    loud = np.flatnonzero(level > threshold_dbfs)
-    ends = []
-    for a, b in zip(loud, list(loud[1:]) + [None]):
-        if b is None or (b - a) * window_ms > min_gap_ms:
-            ends.append((a + 1) * window_ms / 1000)
-    return ends
+    windows = LoudWindows(threshold_dbfs, window_ms)
+    windows.add(samples)
+    return windows.ends_s(min_gap_ms)
 
 
 @dataclass
@@ -124,9 +148,10 @@ class FileRun:
 
 
 def run_file(listener, path: Path, *, realtime: bool, clock: Clock | None = None,
-             on_event=None) -> FileRun:
+             on_event=None, keep_events: bool = True) -> FileRun:
     """Feed one file through a started listener. Fast runs use a manual clock that follows the
-    file, so event times are positions in the audio."""
+    file, so event times are positions in the audio. The file is read a block at a time;
+    `keep_events=False` keeps only what the statistics need, so any length fits in memory."""
     from assistant.audio.sources import WavSource
 
     clock = clock or (DEFAULT_CLOCK if realtime else ManualClock())
@@ -134,10 +159,12 @@ def run_file(listener, path: Path, *, realtime: bool, clock: Clock | None = None
     listener.reset()
     source = WavSource(path, clock=clock, realtime=True)
     source.start()
-    run = FileRun(path=path, duration_s=source.duration_s, t0_ns=source.t0_ns, realtime=realtime,
-                  true_ends_s=speech_ends_s(source.samples))
+    run = FileRun(path=path, duration_s=source.duration_s, t0_ns=source.t0_ns, realtime=realtime)
+    loud = LoudWindows()
     while True:
         frame = source.read()
+        if frame is not None:
+            loud.add(frame.samples)
         began = time.perf_counter()
         events = listener.process(frame) if frame is not None else listener.finish()
         spent = time.perf_counter() - began
@@ -145,10 +172,13 @@ def run_file(listener, path: Path, *, realtime: bool, clock: Clock | None = None
         if any(type(e).__name__ == "FinalTranscript" for e in events):
             run.finalise_s.append(spent)
         for event in events:
-            run.events.append(event)
+            if keep_events or type(event).__name__ in ("SpeechEnded", "FinalTranscript"):
+                run.events.append(event)
             if on_event:
                 on_event(run, event)
         if frame is None:
+            source.close()
+            run.true_ends_s = loud.ends_s()
             return run
 
 
@@ -192,7 +222,7 @@ def make_corpus(language: str, count: int, folder: Path, pad_s: float = 0.5) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m assistant.stt.measure", description=__doc__,
+    parser = StrictParser(prog="python -m assistant.stt.measure", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", choices=["vosk", "whisper"], required=True)
     parser.add_argument("--language", default="en", choices=sorted(SENTENCES))
