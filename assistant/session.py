@@ -70,6 +70,7 @@ class Session:
         self.pipeline = None
         self.source = None
         self.history = None
+        self.error: str | None = None  # why start() failed
         self._lock = threading.RLock()
         self._reloading = threading.Event()
         self._stopping = threading.Event()
@@ -122,15 +123,14 @@ class Session:
 
     def start(self) -> bool:
         """Load the models and start listening. Blocking (seconds): call it off the UI thread.
-        Returns False (after a notice) when the models could not be loaded."""
+        Returns False (after a notice; `error` says why) when it could not start."""
         self._status("loading", "loading models")
         try:
             engines = Engines.from_settings(self.settings, notify=self._notice_info,
                                             clock=self.clock)
             engines.start()
         except UserError as exc:
-            self._notice(str(exc), "error")
-            self._status("error", str(exc))
+            self._fail(str(exc))
             return False
         if self._stopping.is_set():  # the window closed while the models were loading
             engines.close()
@@ -140,13 +140,17 @@ class Session:
             self.history = engines.llm.new_history()
             try:
                 self._start_pipeline()
-            except AudioDeviceError as exc:  # only with require_devices
+            except UserError as exc:  # a device (with require_devices), an unusable input file
                 engines.close()
                 self.engines = None
-                self._notice(str(exc), "error")
-                self._status("error", str(exc))
+                self._fail(str(exc))
                 return False
         return True
+
+    def _fail(self, message: str) -> None:
+        self.error = message
+        self._notice(message, "error")
+        self._status("error", message)
 
     def _start_pipeline(self) -> None:
         source, speaker = self._open_devices(self.settings)

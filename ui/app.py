@@ -67,6 +67,20 @@ class ErrorReporter(QObject):
         self._inbox.post(message)
 
 
+def route_qt_messages() -> None:
+    """Qt's own warnings (the offscreen platform's "propagateSizeHints", a font it could not
+    find) go to the log, shown with --verbose, not onto the person's terminal; critical
+    ones stay errors."""
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_log = logging.getLogger("qt")
+    levels = {QtMsgType.QtDebugMsg: logging.DEBUG, QtMsgType.QtInfoMsg: logging.INFO,
+              QtMsgType.QtWarningMsg: logging.INFO, QtMsgType.QtCriticalMsg: logging.ERROR,
+              QtMsgType.QtFatalMsg: logging.CRITICAL}
+    qInstallMessageHandler(lambda kind, context, message: qt_log.log(
+        levels.get(kind, logging.INFO), "%s", message))
+
+
 def make_session_factory(args, settings: Settings):
     """How the controller builds its Session: live devices, or the replayed file."""
     from assistant.session import Session
@@ -80,7 +94,7 @@ def make_session_factory(args, settings: Settings):
         kwargs["make_source"] = lambda s: WavSource(replay, frame_ms=s.audio.frame_ms,
                                                     realtime=True)
         kwargs["make_speaker"] = lambda s: RecordingSpeaker(block_ms=s.audio.output_block_ms,
-                                                            realtime=True)
+                                                            realtime=True, keep=False)
     elif settings.conversation.log_conversations:
         from assistant.conversation_log import ConversationLog
         from assistant.paths import conversation_log_file
@@ -109,12 +123,24 @@ def run_app(args, settings: Settings) -> int:
     from ui.workers import wait_all
 
     replay = getattr(args, "replay", None)
-    if replay is not None and not Path(replay).is_file():
-        print(f"error: cannot read {replay}: no such file; check the path.", file=sys.stderr)
-        return 2
+    failure: list[str] = []  # what kept the conversation from starting, said once
+
+    def fail(message: str) -> None:
+        if not failure:
+            print(f"error: {message}", file=sys.stderr)
+        failure.append(message)
+
+    if replay is not None:
+        from assistant.audio.audio_file import audio_file_info
+
+        try:
+            audio_file_info(replay)
+        except UserError as exc:
+            fail(str(exc))
     if replay is not None and getattr(args, "mode", None) is None:
         settings.conversation.mode = "open-mic"  # nobody holds a key during a replay
 
+    route_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Voice Assistant")
     app.setDesktopFileName("voice-assistant")
@@ -128,9 +154,14 @@ def run_app(args, settings: Settings) -> int:
     manager = ModelManager()
     window = MainWindow(controller, manager)
     reporter.reported.connect(lambda message: window.show_notice(message, "error"))
+    controller.started.connect(
+        lambda ok: None if ok else fail(controller.session.error or "The conversation could not start."))
     window.show()
-    first_run.offer(window, settings, manager)
-    controller.start()
+    if failure:  # nothing to converse with: the window says why and stays up
+        window.show_startup_failure(failure[0])
+    else:
+        first_run.offer(window, settings, manager)
+        controller.start()
 
     screenshot = getattr(args, "screenshot", None)
     result = {"code": 0}
@@ -159,4 +190,4 @@ def run_app(args, settings: Settings) -> int:
     wait_all(10.0)
     reporter.uninstall()
     collector.stop()
-    return result["code"] or code
+    return 2 if failure else (result["code"] or code)

@@ -261,7 +261,12 @@ class MainWindow(QMainWindow):
 
     def _on_started(self, ok: bool) -> None:
         if not ok and self.state.state != "error":
-            self.state.set_state("error", "the models could not be loaded")
+            self.state.set_state("error", "the conversation could not start")
+
+    def show_startup_failure(self, message: str) -> None:
+        """The conversation cannot start at all (an unusable --replay file): say why."""
+        self.banner.show_message(message, "error")
+        self.state.set_state("error", message)
 
     def _restyle(self, widget: QWidget) -> None:
         widget.style().unpolish(widget)
