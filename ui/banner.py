@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtGui import QTextOption
+from PySide6.QtWidgets import (
+    QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextBrowser, QVBoxLayout, QWidget,
+)
 
 LOOK = {  # level -> (background, border, icon)
     "info": ("#eaf1fd", "#b9cdf3", "ℹ"),
@@ -18,6 +21,37 @@ LOOK = {  # level -> (background, border, icon)
     "error": ("#fdecea", "#f1b0a9", "⛔"),
 }
 INFO_TIMEOUT_MS = 10_000
+
+
+class WrappingText(QTextBrowser):
+    """Read-only text that wraps at word boundaries, or anywhere inside a word too long for
+    the width (a path or a command), and is exactly as tall as its lines. A QLabel cannot
+    break a long word, so one long path would widen the whole window past the screen; and
+    the text copied out is the text given, with nothing inserted to make it wrap."""
+
+    def __init__(self, text: str, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.setStyleSheet("QTextBrowser { background: transparent; }")
+        self.document().setDocumentMargin(1)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setMinimumWidth(120)
+        self.setPlainText(text)
+        self.document().documentLayout().documentSizeChanged.connect(self._fit_height)
+
+    def _fit_height(self, *_args) -> None:
+        self.setFixedHeight(int(self.document().size().height()) + 2)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.document().setTextWidth(self.viewport().width())
+        self._fit_height()
+
+    def sizeHint(self) -> QSize:
+        return QSize(400, self.height())
 
 
 class BannerMessage(QFrame):
@@ -29,9 +63,7 @@ class BannerMessage(QFrame):
         self.setStyleSheet(f"QFrame#bannerMessage {{ background:{background}; "
                            f"border:1px solid {border}; border-radius:8px; }}")
         self.icon = QLabel(icon)
-        self.label = QLabel(text)
-        self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label = WrappingText(text)
         self.action_button = QPushButton()
         self.action_button.hide()
         self.close_button = QPushButton("×")
@@ -49,7 +81,7 @@ class BannerMessage(QFrame):
 
     @property
     def text(self) -> str:
-        return self.label.text()
+        return self.label.toPlainText()
 
 
 class Banner(QWidget):

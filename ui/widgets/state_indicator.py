@@ -28,6 +28,25 @@ class _Dot(QWidget):
         p.end()
 
 
+class ElidedLabel(QLabel):
+    """One line that ends in "…" when it does not fit, instead of widening the window (the
+    whole text is in the tooltip)."""
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:
+        return QSize(min(super().sizeHint().width(), 240), super().sizeHint().height())
+
+    def paintEvent(self, event) -> None:
+        p = QPainter(self)
+        p.setPen(self.palette().color(self.foregroundRole()))
+        text = self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight,
+                                             self.contentsRect().width())
+        p.drawText(self.contentsRect(), int(Qt.AlignmentFlag.AlignVCenter), text)
+        p.end()
+
+
 class StateIndicator(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -38,7 +57,7 @@ class StateIndicator(QWidget):
         font.setPointSizeF(font.pointSizeF() * 1.15)
         font.setWeight(QFont.Weight.DemiBold)
         self.label.setFont(font)
-        self.detail = QLabel(self)
+        self.detail = ElidedLabel(self)
         self.detail.setObjectName("hint")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
