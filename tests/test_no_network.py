@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import silence
+from conftest import silence, write16
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace")]
@@ -75,8 +75,6 @@ def test_the_detector_sees_a_dns_lookup_and_a_remote_address(tmp_path):
 @pytest.fixture(scope="module")
 def dialog(speech, tmp_path_factory) -> Path:
     """About 16 s of questions and pauses, longer than telemetry's first send."""
-    from conftest import write16
-
     parts = [silence(0.5)]
     for text in ("What is the capital of France?", "Tell me something about the sea.",
                  "Thank you, that is all."):
