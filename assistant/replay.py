@@ -20,6 +20,7 @@ import numpy as np
 from assistant.audio.audio_file import audio_file_info
 from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock, ms
 from assistant.config import Settings
+from assistant.errors import UserError
 from assistant.metrics import STAGE_NAMES, summarize
 
 log = logging.getLogger(__name__)
@@ -174,9 +175,12 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
 
 
 def write_outputs(result: ReplayResult, out_path: Path | None, metrics_path: Path | None):
-    if out_path is not None and result.speaker is not None:
-        out_path.parent.mkdir(parents=True, exist_ok=True)
-        result.write_out(out_path)
-    if metrics_path is not None:
-        metrics_path.parent.mkdir(parents=True, exist_ok=True)
-        metrics_path.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+    try:
+        if out_path is not None and result.speaker is not None:
+            out_path.parent.mkdir(parents=True, exist_ok=True)
+            result.write_out(out_path)
+        if metrics_path is not None:
+            metrics_path.parent.mkdir(parents=True, exist_ok=True)
+            metrics_path.write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1))
+    except (OSError, RuntimeError) as exc:  # RuntimeError: libsndfile could not write
+        raise UserError(f"Could not write the replay's output ({exc}).") from None

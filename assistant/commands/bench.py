@@ -24,8 +24,13 @@ def run(args, settings) -> int:
     from assistant.replay import input_info
     from assistant.bench import format_report, run_bench
 
+    from assistant.paths import writable_output
+
     for path in args.files:
         input_info(path)
+    for path in (args.json, args.plot):
+        if path is not None:
+            writable_output(path)
     settings.llm.seed = max(args.seed, -1)
     report = run_bench(settings, args.files, repeat=max(args.repeat, 1),
                        progress=lambda m: print(m, file=sys.stderr))

@@ -26,10 +26,13 @@ def add_arguments(parser):
 def run(args, settings) -> int:
     from assistant.replay import input_info
     from assistant.conversation_log import ConversationLog
-    from assistant.paths import conversation_log_file
+    from assistant.paths import conversation_log_file, writable_output
     from assistant.replay import run_replay, write_outputs
 
     input_info(args.input)
+    for path in (args.out, args.metrics):
+        if path is not None:
+            writable_output(path)
     if not 0.0 <= args.echo <= 4.0:
         from assistant.errors import UserError
 

@@ -127,6 +127,10 @@ def write_wav(path: Path, tts, chunks: list[str]) -> float:
 def run(args, settings) -> int:
     from assistant.tts.factory import make_tts
 
+    from assistant.paths import writable_output
+
+    if args.out:
+        writable_output(args.out)
     chunks = speakable_chunks(" ".join(args.text))
     if not chunks:
         raise UserError("There is nothing to say: the text has no words after removing "
