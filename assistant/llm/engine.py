@@ -25,7 +25,8 @@ from assistant.config import LlmSettings
 from assistant.errors import ModelError
 from assistant.modelstore.gguf import check_gguf
 from assistant.llm import reencode
-from assistant.llm.native import LlamaThread, captured_stderr
+from assistant.llm.native import LlamaThread
+from assistant.native_output import captured_stderr
 from assistant.llm.history import ChatHistory
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Living with llama.cpp's native side: its log output and its threads.
 
 llama.cpp writes its logs from C to file descriptor 2, past Python's sys.stderr:
-`captured_stderr` catches them.
+`assistant.native_output.captured_stderr` catches them.
 
 Its CPU backend computes with an OpenMP team that belongs to the thread calling it. libgomp
 keeps one pool of worker threads per calling thread; once more pool threads exist than CPUs
@@ -18,33 +18,10 @@ the listener is what notices a barge-in. Audio work is small; it goes first.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import queue
-import tempfile
 import threading
 from typing import Callable
-
-
-@contextlib.contextmanager
-def captured_stderr():
-    """Send file descriptor 2 to a temporary file: llama.cpp writes its failure logs there
-    from C, past Python's sys.stderr. Yields a list that receives the captured text."""
-    captured: list[str] = []
-    with tempfile.TemporaryFile(mode="w+b") as sink:
-        try:
-            saved = os.dup(2)
-        except OSError:  # no stderr at all (a windowed app): nothing to hide
-            yield captured
-            return
-        try:
-            os.dup2(sink.fileno(), 2)
-            yield captured
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            captured.append(sink.read().decode("utf-8", errors="replace"))
 
 
 LLAMA_NICENESS = 5

@@ -26,7 +26,7 @@ import os
 from pathlib import Path
 
 from assistant import paths
-from assistant.llm.native import captured_stderr
+from assistant.native_output import captured_stderr
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,6 @@ final result. `cancel()` may be called from another thread and drops the utteran
 
 from __future__ import annotations
 
-import contextlib
-import os
-import sys
-import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +36,7 @@ class Recognizer:
 
     engine = ""
     streaming = False  # True when `accept` can return partial transcripts
+    supports_checkpoint = False  # True when `checkpoint()` gives the words so far mid-utterance
     sample_rate = 16000
 
     def __init__(self, model_path: str | Path, language: str = "en"):
@@ -66,6 +63,15 @@ class Recognizer:
         open (the user paused; a speculative reply may start on it). Audio accepted later
         adds to it; `finish()` still gives the whole utterance."""
         raise NotImplementedError
+
+    def checkpoint_async(self, done) -> None:
+        """`checkpoint()`, its result (None if it failed) handed to `done`; here at once, on
+        a recognizer with a thread of its own there (see ThreadedRecognizer)."""
+        try:
+            result = None if self.cancelled else self.checkpoint()
+        except Exception:
+            result = None
+        done(result)
 
     def cancel(self) -> None:
         self._cancelled.set()
@@ -96,29 +102,3 @@ def missing_files(path: Path, groups: list[tuple[str, ...]]) -> list[str]:
                    for name in alternatives):
             missing.append(" or ".join(alternatives))
     return missing
-
-
-@contextlib.contextmanager
-def native_stderr_captured(drop_prefixes: tuple[str, ...] = ()):
-    """Catch what native code (Kaldi, CTranslate2) writes to file descriptor 2 while a model
-    loads, so a bad model gives our one line instead of a page of C++ errors. Lines that do not
-    start with one of `drop_prefixes` (other threads' output) are written back afterwards."""
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no real stderr (embedded, closed): nothing to catch
-        yield
-        return
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            yield
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            kept = [line for line in sink.read().decode("utf-8", "replace").splitlines(True)
-                    if not line.lstrip().startswith(drop_prefixes)]
-            if kept:
-                sys.stderr.write("".join(kept))

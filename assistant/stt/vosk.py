@@ -14,8 +14,9 @@ import numpy as np
 
 from assistant.errors import ModelError
 from assistant.events import WordInfo
+from assistant.native_output import captured_stderr
 from assistant.stt.base import (
-    Partial, Recognizer, Transcript, missing_files, native_stderr_captured, require_dir,
+    Partial, Recognizer, Transcript, missing_files, require_dir,
 )
 
 HINT = "download one with 'voice-assistant models download ID' or pass the folder with --model."
@@ -40,9 +41,15 @@ def check_vosk_model(path: str | Path) -> Path:
 KALDI_LOG_PREFIXES = ("LOG (Vosk", "WARNING (Vosk", "ERROR (Vosk", "VLOG", "ASSERTION_FAILED")
 
 
+def not_kaldi_log(line: str) -> bool:
+    """Lines on stderr while a model loads that are not Kaldi's own log (kept, not hidden)."""
+    return not line.lstrip().startswith(KALDI_LOG_PREFIXES)
+
+
 class VoskRecognizer(Recognizer):
     engine = "vosk"
     streaming = True
+    supports_checkpoint = True
 
     def __init__(self, model_path: str | Path, language: str = "en", *,
                  partial_interval_ms: int = 100):
@@ -62,7 +69,7 @@ class VoskRecognizer(Recognizer):
 
         vosk.SetLogLevel(-1)
         try:
-            with native_stderr_captured(KALDI_LOG_PREFIXES):
+            with captured_stderr(keep=not_kaldi_log):
                 self._model = vosk.Model(str(path))
         except Exception as exc:  # vosk raises a bare Exception("Failed to create a model")
             raise ModelError(f"Vosk could not load the model in {path} ({exc}); it may be "

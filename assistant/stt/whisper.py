@@ -16,8 +16,9 @@ import numpy as np
 from assistant.audio.devices import dbfs
 from assistant.errors import ModelError
 from assistant.events import WordInfo
+from assistant.native_output import captured_stderr
 from assistant.stt.base import (
-    Partial, Recognizer, Transcript, missing_files, native_stderr_captured, require_dir,
+    Partial, Recognizer, Transcript, missing_files, require_dir,
 )
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ def check_whisper_model(path: str | Path) -> Path:
 class WhisperRecognizer(Recognizer):
     engine = "whisper"
     streaming = False
+    supports_checkpoint = True
 
     def __init__(self, model_path: str | Path, language: str = "en", *, beam_size: int = 1,
                  word_timestamps: bool = False, cpu_threads: int = 0):
@@ -53,7 +55,7 @@ class WhisperRecognizer(Recognizer):
         from faster_whisper import WhisperModel
 
         try:
-            with native_stderr_captured():
+            with captured_stderr(keep=lambda line: "[ctranslate2]" not in line):
                 self._model = WhisperModel(str(path), device="cpu", compute_type="int8",
                                            cpu_threads=self.cpu_threads, local_files_only=True)
         except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError on bad files

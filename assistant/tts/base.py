@@ -3,6 +3,12 @@
 Stage shape: a cheap constructor, `start()` loads the voice, `synthesize(text)` yields float32
 mono PCM pieces at `sample_rate` as they are ready, `cancel()` stops the synthesis in progress
 (thread-safe; the iterator ends before its next piece), `close()` frees the engine.
+
+Every engine treats text the same way (`synthesize`): odd text is sanitized first (lone
+surrogates and control characters would crash the encoding, a NUL makes piper refuse it),
+text with nothing to say is skipped, and long text is rendered a sentence at a time
+(`split_for_synthesis`, at most MAX_PIECE_CHARS), so audio starts soon and each render has a
+bounded time. An engine only says how to render one piece (`render_piece`).
 """
 
 from __future__ import annotations
@@ -12,6 +18,11 @@ from abc import ABC, abstractmethod
 from typing import Iterator
 
 import numpy as np
+
+from assistant.tts.chunker import split_for_synthesis
+from assistant.tts.text_cleanup import is_speakable, sanitize
+
+MAX_PIECE_CHARS = 300  # one render at most this long (~20 s of speech)
 
 
 class TtsEngine(ABC):
@@ -32,9 +43,25 @@ class TtsEngine(ABC):
     def start(self) -> None:
         """Load the voice; slow, so call it once from a worker thread."""
 
-    @abstractmethod
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
-        """Yield float32 mono PCM at `sample_rate`, piece by piece, as soon as each is ready."""
+        """Yield float32 mono PCM at `sample_rate`, piece by piece, as soon as each is ready;
+        nothing more once `cancel()` was called."""
+        text = " ".join(sanitize(text).split())
+        if not is_speakable(text):
+            return
+        token = self._cancel_token()
+        for piece in split_for_synthesis(text, MAX_PIECE_CHARS):
+            if self._cancelled(token):
+                return
+            for samples in self.render_piece(piece):
+                if self._cancelled(token):
+                    return
+                if len(samples):
+                    yield samples
+
+    @abstractmethod
+    def render_piece(self, text: str) -> Iterator[np.ndarray]:
+        """The speech of one clean, speakable piece of text, as float32 at `sample_rate`."""
 
     def cancel(self) -> None:
         """Stop every synthesis running now; later calls to `synthesize` work as usual."""

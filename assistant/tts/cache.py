@@ -55,6 +55,9 @@ class CachedTts(TtsEngine):
         self.engine.start()
         self.voice, self.rate = self.engine.voice, self.engine.rate
 
+    def render_piece(self, text: str) -> Iterator[np.ndarray]:
+        yield from self.engine.render_piece(text)
+
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
         key = (text, *self.engine.cache_key)
         with self._lock:

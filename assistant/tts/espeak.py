@@ -43,13 +43,10 @@ import numpy as np
 
 from assistant.errors import ModelError
 from assistant.tts.base import TtsEngine, to_float32
-from assistant.tts.chunker import split_for_synthesis
-from assistant.tts.text_cleanup import is_speakable, sanitize
 
 log = logging.getLogger(__name__)
 
 DEFAULT_VOICE = "en-us"
-MAX_PIECE_CHARS = 300  # one render at most this long (~20 s of speech)
 
 # script: (code point ranges, espeak-ng voice that reads it, languages whose voices read it)
 SCRIPTS = {
@@ -256,20 +253,10 @@ class EspeakEngine(TtsEngine):
         if not len(samples):
             raise ModelError(f"The espeak-ng voice {self.voice!r} produced no audio.")
 
-    def synthesize(self, text: str) -> Iterator[np.ndarray]:
-        text = " ".join(sanitize(text).split())
-        if not is_speakable(text):
-            return
-        token = self._cancel_token()
-        for piece in split_for_synthesis(text, MAX_PIECE_CHARS):
-            if self._cancelled(token):
-                return
-            samples, rate = self._render(piece, self.voice_for(piece))
-            self.sample_rate = rate
-            if self._cancelled(token):
-                return
-            if len(samples):
-                yield to_float32(samples)
+    def render_piece(self, text: str) -> Iterator[np.ndarray]:
+        samples, rate = self._render(text, self.voice_for(text))
+        self.sample_rate = rate
+        yield to_float32(samples)
 
     def voice_for(self, text: str) -> str:
         """The configured voice, or espeak-ng's voice for the script the text is written in

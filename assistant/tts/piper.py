@@ -20,13 +20,10 @@ import numpy as np
 
 from assistant.errors import ModelError
 from assistant.tts.base import TtsEngine
-from assistant.tts.chunker import split_for_synthesis
-from assistant.tts.text_cleanup import is_speakable, sanitize
 
 log = logging.getLogger(__name__)
 
 NATURAL_RATE = 175  # words per minute that length_scale 1.0 stands for in our settings
-MAX_PIECE_CHARS = 300  # one inference at most this long
 
 
 class PiperEngine(TtsEngine):
@@ -65,20 +62,11 @@ class PiperEngine(TtsEngine):
         for _ in self.synthesize("Ready."):  # warm-up: onnxruntime's first run is slow
             pass
 
-    def synthesize(self, text: str) -> Iterator[np.ndarray]:
+    def render_piece(self, text: str) -> Iterator[np.ndarray]:
         if self._voice is None:
             raise RuntimeError("PiperEngine.start() was not called")
-        text = " ".join(sanitize(text).split())
-        if not is_speakable(text):
-            return
-        token = self._cancel_token()
-        for piece in split_for_synthesis(text, MAX_PIECE_CHARS):
-            for chunk in self._voice.synthesize(piece, syn_config=self._syn_config):
-                if self._cancelled(token):
-                    return
-                audio = np.asarray(chunk.audio_float_array, dtype=np.float32)
-                if len(audio):
-                    yield audio
+        for chunk in self._voice.synthesize(text, syn_config=self._syn_config):
+            yield np.asarray(chunk.audio_float_array, dtype=np.float32)
 
     def voices(self) -> list[str]:
         return [self.voice]
