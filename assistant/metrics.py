@@ -1,4 +1,5 @@
-"""Turn timelines, per-stage latencies and percentiles (definitions in DESIGN.md).
+"""Turn timelines, per-stage latencies and percentiles (the definitions: README, "Latency:
+what the figures mean", and docs/ARCHITECTURE.md).
 
 A turn's marks are times on the one clock. The stages are the gaps between consecutive marks,
 so they add up to voice-to-voice (V2V): from the true end of the user's speech to the first

@@ -121,12 +121,14 @@ class Endpointer:
 
     `settings` is read on every frame, so changes (end_silence_ms, aggressiveness...) apply to
     a running endpointer. `gate` is "auto" (Silero when available), None (webrtcvad alone) or
-    an object with `start()`, `reset()` and `push(samples) -> probability`.
+    an object with `start()`, `reset()` and `push(samples) -> probability`. `detector` stands
+    in for webrtcvad (an object with `set_mode(n)` and `is_speech(pcm_bytes, rate)`).
     """
 
-    def __init__(self, settings: VadSettings | None = None, *, gate="auto"):
+    def __init__(self, settings: VadSettings | None = None, *, gate="auto", detector=None):
         self.settings = settings or VadSettings()
         self._gate_spec = gate
+        self._detector = detector
         self.tail_db = TAIL_DB  # 0 turns the tail trimming off
         self.gate = None
         self._vad = None
@@ -137,9 +139,12 @@ class Endpointer:
         self.reset()
 
     def start(self) -> None:
-        import webrtcvad
+        if self._detector is not None:
+            self._vad = self._detector
+        else:
+            import webrtcvad
 
-        self._vad = webrtcvad.Vad(self.settings.aggressiveness)
+            self._vad = webrtcvad.Vad(self.settings.aggressiveness)
         self._mode = self.settings.aggressiveness
         if self._gate_spec == "auto":
             self.gate = SileroGate() if SileroGate.available() else None

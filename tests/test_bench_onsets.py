@@ -3,7 +3,7 @@
 import numpy as np
 import soundfile
 
-from assistant.bench import barge_in_from_true_onset, true_onsets
+from assistant.evaluation.bench import barge_in_from_true_onset, true_onsets
 
 RATE = 16000
 

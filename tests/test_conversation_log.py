@@ -5,7 +5,7 @@ import subprocess
 import sys
 import time
 
-from assistant.conversation_log import ConversationLog
+from assistant.conversation.log import ConversationLog
 
 
 def test_each_turn_is_one_json_line(tmp_path):
@@ -29,7 +29,7 @@ def test_a_torn_last_line_is_skipped_and_healed(tmp_path):
 
 WRITER = """
 import sys, time
-from assistant.conversation_log import ConversationLog
+from assistant.conversation.log import ConversationLog
 log = ConversationLog(sys.argv[1])
 n = 0
 while True:

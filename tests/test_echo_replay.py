@@ -5,7 +5,7 @@ import pytest
 from conftest import silence, trim
 
 from assistant.config import Settings
-from assistant.replay import run_replay
+from assistant.conversation.replay import run_replay
 
 pytestmark = pytest.mark.slow
 

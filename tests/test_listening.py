@@ -12,7 +12,7 @@ from assistant.clock import NS_PER_MS, ManualClock
 from assistant.events import (
     AudioFrame, FinalTranscript, PartialTranscript, SpeechEnded, SpeechStarted,
 )
-from assistant.listening import Listener
+from assistant.conversation.listener import Listener
 from assistant.stt.base import Partial, Recognizer, Transcript
 from assistant.vad import Endpointer
 from conftest import silence, trim

@@ -55,15 +55,16 @@ def test_threads_zero_means_physical_cores_and_warm_up_ran(engine):
 def test_tokens_stream_before_the_reply_ends(engine):
     times, tokens = [], []
     started = time.perf_counter()
-    for token in engine.stream_reply(engine.new_history().messages_for(STORY)):
+    stream = engine.stream_reply(engine.new_history().messages_for(STORY))
+    for token in stream:
         times.append(time.perf_counter())
         tokens.append(token)
     finished = time.perf_counter()
     assert len(tokens) >= 5 and all(isinstance(t, str) and t for t in tokens)
     assert times[0] < times[-1] < finished
     assert times[0] - started < (finished - started) / 2
-    assert engine.last_finish_reason in ("stop", "length")
-    assert engine.last_n_tokens == len(tokens)
+    assert stream.finish_reason in ("stop", "length")
+    assert stream.n_tokens == len(tokens)
 
 
 def test_plain_text_is_sent_with_the_system_prompt(engine):
@@ -80,18 +81,19 @@ def test_cancel_from_another_thread_stops_within_one_token(engine):
         cancelled_at.append(time.perf_counter())
 
     canceller = None
-    for token in engine.stream_reply(STORY, generation=7):
+    stream = engine.stream_reply(STORY, generation=7)
+    for token in stream:
         received.append((time.perf_counter(), token))
         if len(received) == 3:
             canceller = threading.Thread(target=cancel)
             canceller.start()
             canceller.join()
-    assert engine.current_generation == 7
     after = [t for t, _ in received if t > cancelled_at[0]]
     assert len(received) >= 3 and len(after) <= 1
-    assert engine.last_finish_reason == "cancelled"
-    assert "".join(engine.stream_reply("Say hello.")).strip()  # the next reply works
-    assert engine.last_finish_reason in ("stop", "length")
+    assert stream.finish_reason == "cancelled"
+    next_reply = engine.stream_reply("Say hello.")
+    assert "".join(next_reply).strip()  # the next reply works
+    assert next_reply.finish_reason in ("stop", "length")
 
 
 def test_cancel_while_the_prompt_is_processed(engine):
@@ -100,7 +102,7 @@ def test_cancel_while_the_prompt_is_processed(engine):
     timer.start()
     tokens = list(stream)
     timer.join()
-    assert len(tokens) <= 1 or engine.last_finish_reason == "cancelled"
+    assert len(tokens) <= 1 or stream.finish_reason == "cancelled"
 
 
 def test_history_trimming_fits_the_real_context(gguf):

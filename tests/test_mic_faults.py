@@ -101,6 +101,7 @@ def test_errors_from_start_and_read_never_escape(mic):
             self.inner = MicSource("usb", sd=mic, clock=MonotonicClock())
             self.calls = 0
             self.frame_ms, self.finished, self.level_dbfs = 20, False, -120.0
+            self.error, self.overflows, self.device_name = None, 0, "usb"
 
         def start(self):
             self.inner.start()

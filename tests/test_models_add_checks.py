@@ -12,7 +12,7 @@ import pytest
 
 from assistant.cli import main
 from assistant.errors import ModelError
-from assistant.models import ModelManager
+from assistant.modelstore.manager import ModelManager
 from helpers.model_files import gguf_bytes
 
 

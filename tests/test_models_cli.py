@@ -16,7 +16,7 @@ from helpers.model_files import (
 )
 
 from assistant.cli import main
-from assistant.models import DEFAULT_MODEL_IDS
+from assistant.modelstore.manager import DEFAULT_MODEL_IDS
 
 
 # the fake Vosk folders here have no real weights: Vosk is not asked to load them

@@ -24,7 +24,7 @@ from helpers.model_files import (
 )
 
 from assistant.errors import DownloadError
-from assistant.models import DownloadCancelled, Limits, ModelManager
+from assistant.modelstore.manager import DownloadCancelled, Limits, ModelManager
 
 
 # the fake Vosk folders here have no real weights: Vosk is not asked to load them

@@ -20,9 +20,9 @@ from helpers.model_files import (
     write_wheel,
 )
 
-from assistant import models as models_module
+from assistant.modelstore import manager as models_module
 from assistant.errors import DownloadError, ModelError
-from assistant.models import DEFAULT_MODEL_IDS, ModelManager, default_catalog_path
+from assistant.modelstore.manager import DEFAULT_MODEL_IDS, ModelManager, default_catalog_path
 
 
 # the fake Vosk folders here have no real weights: Vosk is not asked to load them

@@ -9,7 +9,7 @@ import shutil
 import numpy as np
 import pytest
 
-from assistant import noise_corpus, noise_eval
+from assistant.evaluation import noise_corpus, noise_eval
 from assistant.config import VadSettings
 from assistant.vad import Endpointer, SileroGate
 from conftest import AUDIO

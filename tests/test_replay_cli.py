@@ -11,13 +11,13 @@ import pytest
 import soundfile
 from conftest import silence, trim
 
-from assistant.conversation_log import ConversationLog
+from assistant.conversation.log import ConversationLog
 
 pytestmark = pytest.mark.slow
 
 
 def cli_env(tmp_path, vosk_model):
-    from assistant.models import ModelManager
+    from assistant.modelstore.manager import ModelManager
 
     llm = ModelManager().resolve("llm-gguf", "smollm2-135m-instruct-q4_1")
     config = tmp_path / "settings.toml"

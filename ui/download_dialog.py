@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (
     QTableWidgetItem, QVBoxLayout,
 )
 
-from assistant.models import DownloadCancelled, human_size
+from assistant.modelstore.manager import DownloadCancelled, human_size
 from ui.workers import Throttle, run_in_thread
 
 KIND_TITLES = {"stt-vosk": "Vosk speech models", "stt-whisper": "Whisper speech models",

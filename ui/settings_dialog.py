@@ -68,7 +68,7 @@ class SettingsDialog(QDialog):
     @property
     def manager(self):
         if self._manager is None:
-            from assistant.models import ModelManager
+            from assistant.modelstore.manager import ModelManager
 
             self._manager = ModelManager()
         return self._manager

@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 
+from assistant.audio.sources import DeviceSource
 from assistant.audio.speaker import Speaker
 from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock
 from assistant.errors import AudioDeviceError
@@ -53,7 +54,9 @@ def _reason(exc: BaseException, what: str) -> str:
 class RecoveringSource:
     """An audio source that reopens itself after a device fault (see the module docstring)."""
 
-    def __init__(self, make: Callable[[], object], *, on_notice: Notify | None = None,
+    t0_ns = None  # a live input
+
+    def __init__(self, make: Callable[[], DeviceSource], *, on_notice: Notify | None = None,
                  retry_s: float = 1.0, wait_for_device: bool = True, frame_ms: int = 20,
                  what: str = "microphone"):
         """`make()` returns a new, unstarted source. With `wait_for_device=False`, a device
@@ -78,6 +81,8 @@ class RecoveringSource:
     # --- the source interface --------------------------------------------------------------
 
     def start(self) -> None:
+        if self._inner is not None or self._reconnector is not None:  # started already
+            return
         try:
             source = self._open()
         except Exception as exc:
@@ -86,7 +91,7 @@ class RecoveringSource:
             self._outage(_reason(exc, self.what))
             return
         self._inner = source
-        self.frame_ms = getattr(source, "frame_ms", self.frame_ms)
+        self.frame_ms = source.frame_ms
 
     def read(self, timeout: float | None = None) -> AudioFrame | None:
         """The next frame, or None after `timeout` seconds (also during an outage). Never
@@ -109,9 +114,8 @@ class RecoveringSource:
                 if self.error is not None:
                     self._back()
                 return frame
-            if getattr(inner, "finished", False):
-                self._lost(inner, _one_line(getattr(inner, "error", None)
-                                            or f"The {self.what} stopped."))
+            if inner.finished:
+                self._lost(inner, _one_line(inner.error or f"The {self.what} stopped."))
                 continue
             return None
         return None
@@ -129,11 +133,11 @@ class RecoveringSource:
     @property
     def overflows(self) -> int:
         inner = self._inner
-        return self._past_overflows + (getattr(inner, "overflows", 0) if inner else 0)
+        return self._past_overflows + (inner.overflows if inner else 0)
 
     @property
     def device_name(self) -> str:
-        return getattr(self._inner, "device_name", "") if self._inner is not None else ""
+        return self._inner.device_name if self._inner is not None else ""
 
     def close(self) -> None:
         self._stop.set()
@@ -167,7 +171,7 @@ class RecoveringSource:
                 return
             self._inner = None
             self._opened.clear()
-            self._past_overflows += getattr(inner, "overflows", 0)
+            self._past_overflows += inner.overflows
             self._failed.append(inner)  # closing a dead device may be slow: not on this thread
         self._outage(reason)
 

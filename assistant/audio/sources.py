@@ -31,8 +31,9 @@ MixHook = Callable[[int, int], "np.ndarray | None"]
 
 class AudioSource(Protocol):
     frame_ms: int
+    t0_ns: int | None  # the input timeline's origin (a file's first sample); None for a mic
 
-    def start(self) -> None: ...
+    def start(self) -> None: ...  # idempotent
 
     def read(self, timeout: float | None = None) -> AudioFrame | None: ...
 
@@ -41,6 +42,23 @@ class AudioSource(Protocol):
 
     @property
     def level_dbfs(self) -> float: ...
+
+    def close(self) -> None: ...
+
+
+class DeviceSource(Protocol):
+    """What `RecoveringSource` needs of the source it reopens (a `MicSource`)."""
+
+    frame_ms: int
+    finished: bool  # closed, or the device stopped by itself
+    error: str | None  # then: why, in one sentence
+    overflows: int
+    device_name: str
+    level_dbfs: float
+
+    def start(self) -> None: ...
+
+    def read(self, timeout: float | None = None) -> AudioFrame | None: ...
 
     def close(self) -> None: ...
 
@@ -76,7 +94,9 @@ class WavSource:
         self.t0_ns = 0
 
     def start(self) -> None:
-        self.close_file()
+        """Open the file; its timeline starts now. Starting a started source does nothing."""
+        if self._reader is not None:
+            return
         self._reader = AudioFileReader(self.path).open()
         self._closed = False
         self._index = 0
@@ -156,6 +176,8 @@ class MicSource:
     `RecoveringSource` (assistant/audio/recovery.py) reopens it when the device is back.
     """
 
+    t0_ns = None  # a live input: its timeline is the clock's
+
     def __init__(self, device: str | int | None = None, *, frame_ms: int = 20,
                  clock: Clock = DEFAULT_CLOCK, max_queue_ms: int = 2000, sd: Any = None,
                  stall_s: float = 3.0):
@@ -184,6 +206,8 @@ class MicSource:
         self._closed = False
 
     def start(self) -> None:
+        if self._stream is not None:  # started already
+            return
         sd = self._sd or load_sounddevice()
         device = choose_input_device(self.device_spec, sd)
         self.device_name = device.name

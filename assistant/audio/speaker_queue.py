@@ -191,16 +191,29 @@ class PlaybackQueue:
             kind, payload, t_ns = self._reports.get()
             if kind == "stop":
                 return
+            self._handle_report(kind, payload, t_ns)
+
+    def _handle_report(self, kind: str, payload, t_ns: int) -> None:
+        try:
+            if kind == "event" and self.on_event is not None:
+                self.on_event(payload)
+            elif kind == "tap":
+                for tap in list(self.taps):
+                    tap(payload, t_ns)
+            elif kind == "sync":
+                payload.set()
+        except Exception:
+            log.exception("speaker report handler failed")
+
+    def deliver_reports(self) -> None:
+        """Hand every pending report over on the caller's thread (a consumer stepped by hand,
+        with no reporter thread)."""
+        while True:
             try:
-                if kind == "event" and self.on_event is not None:
-                    self.on_event(payload)
-                elif kind == "tap":
-                    for tap in list(self.taps):
-                        tap(payload, t_ns)
-                elif kind == "sync":
-                    payload.set()
-            except Exception:
-                log.exception("speaker report handler failed")
+                kind, payload, t_ns = self._reports.get_nowait()
+            except queue.Empty:
+                return
+            self._handle_report(kind, payload, t_ns)
 
     def stop_reporting(self, timeout: float = 1.0) -> None:
         """Handle what is pending, then end the reporter thread."""

@@ -13,12 +13,12 @@ def add_arguments(parser):
 
 
 def run(args, settings) -> int:
-    from assistant.conversation_log import ConversationLog
+    from assistant.conversation.log import ConversationLog
     from assistant.events import (
         BargeIn, FinalTranscript, Notice, PartialTranscript, StatusChanged, TurnCompleted,
     )
     from assistant.paths import conversation_log_file
-    from assistant.session import Session
+    from assistant.conversation.session import Session
 
     done = threading.Event()
 

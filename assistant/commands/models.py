@@ -47,7 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, settings) -> int:
-    from assistant.models import DEFAULT_TIMEOUT, ModelManager
+    from assistant.modelstore.manager import DEFAULT_TIMEOUT, ModelManager
 
     manager = ModelManager(
         catalog_path=getattr(args, "catalog", None),
@@ -92,7 +92,7 @@ class ProgressBar:
 
 
 def _list(manager, args) -> int:
-    from assistant.models import human_size
+    from assistant.modelstore.manager import human_size
 
     installed = {m.id: m for m in manager.installed()}
     rows = []
@@ -151,7 +151,7 @@ def _remove(manager, args) -> int:
 
 
 def _install_defaults(manager, args) -> int:
-    from assistant.models import DEFAULT_MODEL_IDS
+    from assistant.modelstore.manager import DEFAULT_MODEL_IDS
 
     present = {m.id for m in manager.installed() if m.path.exists()}
     bars: dict[str, ProgressBar] = {}

@@ -24,10 +24,10 @@ def add_arguments(parser):
 
 
 def run(args, settings) -> int:
-    from assistant.replay import input_info
-    from assistant.conversation_log import ConversationLog
+    from assistant.conversation.replay import input_info
+    from assistant.conversation.log import ConversationLog
     from assistant.paths import conversation_log_file, writable_output
-    from assistant.replay import run_replay, write_outputs
+    from assistant.conversation.replay import run_replay, write_outputs
 
     input_info(args.input)
     for path in (args.out, args.metrics):

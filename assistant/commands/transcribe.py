@@ -2,9 +2,9 @@
 
 Partial transcripts go to stderr with their time (ms from the start of the file) as they
 appear; final transcripts go to stdout, one line per turn. `--json` writes every event as one
-JSON object per line on stdout instead. Files are fed as fast as possible unless `--realtime`;
-`--stats` adds the real-time factor and the delay from the true end of speech to the final
-transcript (use it with `--realtime` for delays as a user would feel them).
+JSON object per line on stdout instead. Files are fed as fast as possible unless `--realtime`.
+Speed and accuracy figures over many files come from the development tools:
+`python -m assistant.evaluation.stt_measure --files ...`.
 """
 
 from __future__ import annotations
@@ -25,19 +25,17 @@ def add_arguments(parser) -> None:
     parser.add_argument("--language", metavar="LANG", help="language code, e.g. en or ko")
     parser.add_argument("--json", action="store_true", help="every event as JSON lines on stdout")
     parser.add_argument("--realtime", action="store_true", help="feed the audio in real time")
-    parser.add_argument("--stats", action="store_true",
-                        help="report real-time factor and end-of-speech to final delay (p50)")
     parser.add_argument("--end-silence-ms", type=int, metavar="MS",
                         help="silence that ends a turn (default: the setting)")
 
 
-def event_json(run, event, utterance_start_ns: int) -> dict:
+def event_json(path, t0_ns: int, event, utterance_start_ns: int) -> dict:
     """One event as a JSON-able dict; times in ms from the start of the file."""
     def at(t_ns: int) -> float:
-        return round((t_ns - run.t0_ns) / NS_PER_MS, 1)
+        return round((t_ns - t0_ns) / NS_PER_MS, 1)
 
     kind = type(event).__name__
-    out = {"file": str(run.path), "turn_id": event.turn_id, "t_ms": at(event.t_ns)}
+    out = {"file": str(path), "turn_id": event.turn_id, "t_ms": at(event.t_ns)}
     if kind == "SpeechStarted":
         out |= {"type": "speech_started", "onset_ms": at(event.t_onset_ns)}
     elif kind == "PartialTranscript":
@@ -57,9 +55,8 @@ def event_json(run, event, utterance_start_ns: int) -> dict:
 
 def run(args, settings) -> int:
     from assistant.audio.audio_file import audio_file_info
-    from assistant.listening import Listener
+    from assistant.conversation.listener import Listener, feed_file
     from assistant.stt.factory import make_recognizer
-    from assistant.stt.measure import run_file, summary
 
     for path in args.files:  # fail on a bad file before loading any model
         audio_file_info(path)
@@ -74,28 +71,21 @@ def run(args, settings) -> int:
     listener.start()
     prefix_names = len(args.files) > 1
 
-    def show(run_, event) -> None:
+    def show(path, t0_ns, event) -> None:
         kind = type(event).__name__
         if args.json:
-            print(json.dumps(event_json(run_, event, listener.utterance_start_ns),
+            print(json.dumps(event_json(path, t0_ns, event, listener.utterance_start_ns),
                              ensure_ascii=False), flush=True)
         elif kind == "PartialTranscript":
-            t_ms = (event.t_ns - run_.t0_ns) / NS_PER_MS
+            t_ms = (event.t_ns - t0_ns) / NS_PER_MS
             print(f"[{t_ms:8.0f} ms] {event.text}", file=sys.stderr, flush=True)
         elif kind == "FinalTranscript" and event.text:
-            print(f"{run_.path}: {event.text}" if prefix_names else event.text, flush=True)
+            print(f"{path}: {event.text}" if prefix_names else event.text, flush=True)
 
     try:
-        runs = [run_file(listener, path, realtime=args.realtime, on_event=show,
-                         keep_events=False) for path in args.files]
+        for path in args.files:
+            feed_file(listener, path, realtime=args.realtime,
+                      on_event=lambda t0_ns, event, path=path: show(path, t0_ns, event))
     finally:
         listener.close()
-    if args.stats:
-        figures = summary(runs) | {"engine": recognizer.engine,
-                                   "end_silence_ms": settings.vad.end_silence_ms}
-        if args.json:
-            print(json.dumps({"type": "stats", **figures}), flush=True)
-        else:
-            for key, value in figures.items():
-                print(f"{key}: {value}", file=sys.stderr)
     return 0

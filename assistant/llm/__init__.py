@@ -17,13 +17,13 @@ __all__ = ["ChatHistory", "HistoryTurn", "LlmEngine", "resolve_llm_model"]
 
 
 def resolve_llm_model(id_or_path: str, model_manager=None) -> Path:
-    """The .gguf file for a catalog id or a path (through `assistant.models.ModelManager`
+    """The .gguf file for a catalog id or a path (through `assistant.modelstore.manager.ModelManager`
     when it is available; a plain path works without it). Raises ModelError if missing."""
     value = (id_or_path or "").strip()
     path = Path(value).expanduser()
     if model_manager is None:
         try:
-            from assistant.models import ModelManager
+            from assistant.modelstore.manager import ModelManager
 
             model_manager = ModelManager()
         except ImportError:

@@ -52,9 +52,6 @@ class LlmEngine:
         self.model_path = Path(model_path)
         self.clock = clock
         self.chat_format = ""  # "gguf" (the model's template) or the fallback's name
-        self.last_finish_reason = ""
-        self.last_n_tokens = 0  # tokens of the reply being streamed so far (not text pieces)
-        self.current_generation = 0
         self.loaded_path: Path | None = None  # the file llama.cpp runs (maybe a faster copy)
         self._llm = None
         self._cancel_count = 0
@@ -189,32 +186,31 @@ class LlmEngine:
 
     # --- replies --------------------------------------------------------------------------
 
-    def stream_reply(self, messages: list[dict] | str, generation: int = 0) -> Iterator[str]:
-        """Yield the reply's text token by token as llama.cpp produces it.
+    def stream_reply(self, messages: list[dict] | str, generation: int = 0) -> "TokenStream":
+        """The reply's text token by token as llama.cpp produces it (iterate the result).
 
         `messages` is a chat (system, history, user; see `ChatHistory.messages_for`), or a
         plain user text, sent with the system prompt and no history. The history is not
-        touched: the caller records the exchange once it knows what was played.
-        `last_finish_reason` is then "stop", "length" or "cancelled".
+        touched: the caller records the exchange once it knows what was played. The stream's
+        `finish_reason` is then "stop", "length" or "cancelled", `n_tokens` what it cost.
         """
         if self._llm is None:
             raise RuntimeError("LlmEngine.start() was not called")
         if isinstance(messages, str):
             messages = ChatHistory(self.settings.system_prompt).messages_for(messages)
-        self.current_generation = generation
-        yield from self._stream(messages, max_tokens=self.settings.max_tokens)
+        return TokenStream(self, messages, self.settings.max_tokens)
 
     def cancel(self) -> None:
         """Stop the reply being streamed now (thread-safe). Later replies are unaffected."""
         with self._cancel_lock:
             self._cancel_count += 1
 
-    def _stream(self, messages: list[dict], max_tokens: int) -> Iterator[str]:
+    def _stream(self, stream: "TokenStream", messages: list[dict],
+                max_tokens: int) -> Iterator[str]:
         """Tokens come from the llama thread through a queue; when the caller stops early the
         producer stops at its next token."""
         with self._cancel_lock:
             token = self._cancel_count
-        self.last_finish_reason, self.last_n_tokens = "", 0
         out: queue.SimpleQueue = queue.SimpleQueue()
         abandoned = threading.Event()
         llm = self._llm
@@ -252,19 +248,33 @@ class LlmEngine:
             while True:
                 item = out.get()
                 if isinstance(item, _End):
-                    self.last_finish_reason = item.reason
+                    stream.finish_reason = item.reason
                     break
                 if isinstance(item, _Failed):
                     raise item.error
                 if self._cancel_count != token:  # nothing is yielded after cancel()
-                    self.last_finish_reason = "cancelled"
+                    stream.finish_reason = "cancelled"
                     return
-                text, self.last_n_tokens = item
+                text, stream.n_tokens = item
                 yield text
             if self._cancel_count != token:
-                self.last_finish_reason = "cancelled"
+                stream.finish_reason = "cancelled"
         finally:
             abandoned.set()
+
+
+class TokenStream:
+    """One reply being streamed: iterate it for the text pieces; `n_tokens` is what the reply
+    has cost so far (a character spelled in several tokens arrives once, whole), and
+    `finish_reason` says why it ended."""
+
+    def __init__(self, engine: LlmEngine, messages: list[dict], max_tokens: int):
+        self.n_tokens = 0
+        self.finish_reason = ""
+        self._tokens = engine._stream(self, messages, max_tokens)
+
+    def __iter__(self) -> Iterator[str]:
+        return self._tokens
 
 
 class _End:

@@ -29,7 +29,7 @@ def _manager(model_manager):
     if model_manager is not None:
         return model_manager
     try:
-        from assistant.models import ModelManager
+        from assistant.modelstore.manager import ModelManager
     except ImportError:  # the model store is optional for the recognizers themselves
         return None
     return ModelManager()

@@ -30,6 +30,7 @@ class ThreadedRecognizer(Recognizer):
         self.inner = inner
         self.engine = inner.engine
         self.streaming = inner.streaming
+        self.supports_checkpoint = inner.supports_checkpoint
         self.sample_rate = inner.sample_rate
         self._jobs: queue.Queue = queue.Queue()
         self._partial: Partial | None = None

@@ -22,7 +22,7 @@ def make_tts(settings: TtsSettings, model_manager=None) -> TtsEngine:
     """The engine `settings.engine` names, wrapped in a `CachedTts` unless the cache is off.
 
     A piper voice is `settings.voice`: an .onnx path, or a model id resolved through
-    `model_manager` (default: `assistant.models.ModelManager()`); "" means piper-joe-medium.
+    `model_manager` (default: `assistant.modelstore.manager.ModelManager()`); "" means piper-joe-medium.
     A voice that is not installed raises `ModelError`.
     """
     if settings.engine == "piper":
@@ -55,7 +55,7 @@ def resolve_piper_voice(voice: str, model_manager=None) -> Path:
     manager_error: Exception | None = None
     try:
         if model_manager is None:
-            from assistant.models import ModelManager
+            from assistant.modelstore.manager import ModelManager
 
             model_manager = ModelManager()
         resolved = model_manager.resolve("tts-piper", voice)

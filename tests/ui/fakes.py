@@ -1,4 +1,4 @@
-"""A scripted stand-in for `assistant.session.Session`: the same methods, and the same events
+"""A scripted stand-in for `assistant.conversation.session.Session`: the same methods, and the same events
 in the same order and from its own threads, as a real session produces for a turn. Used where
 a test is about the window, not the engines (those tests drive a real Session)."""
 

@@ -11,7 +11,7 @@ import pytest
 
 import tomli_w
 
-from assistant.models import ModelManager
+from assistant.modelstore.manager import ModelManager
 from helpers.model_files import gguf_bytes
 from ui.download_dialog import DownloadDialog
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from assistant.config import Settings, load_settings
-from assistant.models import ModelManager
+from assistant.modelstore.manager import ModelManager
 from assistant.modelstore.registry import InstalledModel
 from ui import first_run
 from ui.download_dialog import DownloadDialog

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 
 def real_session_factory(make_source, make_speaker=None):
     from assistant.audio.speaker import RecordingSpeaker
-    from assistant.session import Session
+    from assistant.conversation.session import Session
 
     make_speaker = make_speaker or (lambda s: RecordingSpeaker(realtime=True))
     return lambda s, on_event: Session(s, on_event=on_event, make_source=make_source,

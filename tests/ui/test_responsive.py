@@ -65,7 +65,7 @@ def test_event_loop_turns_while_a_real_reply_is_generated(open_window, qtbot, re
     (tokenizers parsing Whisper's tokenizer.json, ~0.1-0.3 s), which no GUI can avoid short
     of loading in another process; the fake slow start above covers the threading."""
     from assistant.audio.speaker import RecordingSpeaker
-    from assistant.session import NullSource, Session
+    from assistant.conversation.session import NullSource, Session
 
     settings = Settings()
     settings.stt.engine = "whisper"

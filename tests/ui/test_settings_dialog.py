@@ -9,7 +9,7 @@ import pytest
 from assistant.audio.speaker import RecordingSpeaker
 from assistant.config import Settings, load_settings
 from assistant.errors import AudioDeviceError
-from assistant.models import ModelManager
+from assistant.modelstore.manager import ModelManager
 from ui.settings_dialog import SettingsDialog
 
 

@@ -1,4 +1,4 @@
-"""A long replay to find leaks: `python -m assistant.soak --turns 200 [--out DIR]`.
+"""A long replay to find leaks: `python -m assistant.evaluation.soak --turns 200 [--out DIR]`.
 
 The dialog is espeak-ng speech (Korean, for the Vosk model available offline) replayed as fast
 as the loop can answer, one turn after another. Reported: every turn in the conversation log,
@@ -16,10 +16,10 @@ import numpy as np
 import psutil
 import soundfile
 
-from assistant.benchdata import RATE, speak
+from assistant.evaluation.bench_dialogs import RATE, speak
 from assistant.commands.parsing import StrictParser
 from assistant.config import Settings
-from assistant.conversation_log import ConversationLog
+from assistant.conversation.log import ConversationLog
 from assistant.events import TurnCompleted
 
 LINES = ("오늘 날씨가 어때요", "좋은 책을 추천해 주세요", "커피와 차 중에 무엇이 좋아요",
@@ -42,7 +42,7 @@ def make_dialog(path: Path, turns: int, pause_s: float = 1.2) -> Path:
 
 
 def run_soak(settings: Settings, turns: int, workdir: Path, on_turn=None) -> dict:
-    from assistant.replay import run_replay
+    from assistant.conversation.replay import run_replay
 
     dialog = make_dialog(workdir / "soak.wav", turns)
     log = ConversationLog(workdir / "conversations.jsonl")

@@ -1,12 +1,14 @@
-"""Bookkeeping of one conversation turn: its timeline, the reply as produced and as played.
+"""Bookkeeping of one conversation turn: its timeline, the reply as produced and as played,
+and the floor: which turn the user is speaking and which one is being answered.
 
-The pipeline's threads report into a `Turn`; when the reply finishes playing (or is cut off)
-the turn becomes one record for the metrics JSON and the conversation log.
+Only the conversation thread touches turns and the floor: the other threads report what
+happened (with the time it happened) and the conversation thread writes it down here. When
+the reply finishes playing (or is cut off) the turn becomes one record for the metrics and the
+conversation log.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from assistant.clock import ms
@@ -47,7 +49,6 @@ class Turn:
     finished: bool = False
     t_onset_ns: int | None = None
     timeline: TurnTimeline = None  # type: ignore[assignment]
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self):
         if self.timeline is None:
@@ -103,3 +104,44 @@ class Turn:
             "v2v_ms": timeline.v2v_ms(),
             "stages_ms": timeline.stages_ms(),
         }
+
+
+KEEP_FINISHED = 50  # finished turns kept a while for late reports, not forever
+
+
+class Floor:
+    """Who has the floor. `generation` is the cancellation counter every stage compares its
+    work against (reading an int is safe from any thread; only the conversation thread
+    writes it)."""
+
+    def __init__(self):
+        self.generation = 0
+        self.turns: dict[int, Turn] = {}
+        self.listening: Turn | None = None  # the turn the user is speaking now
+        self.replying: Turn | None = None  # the turn whose reply is in progress
+        self._last_id = 0
+
+    def new_turn(self, source: str) -> Turn:
+        self._last_id += 1
+        turn = Turn(turn_id=self._last_id, source=source)
+        self.turns[turn.turn_id] = turn
+        return turn
+
+    def bump(self) -> int:
+        self.generation += 1
+        return self.generation
+
+    def is_current(self, generation: int) -> bool:
+        return generation == self.generation
+
+    def turn(self, turn_id: int) -> Turn | None:
+        return self.turns.get(turn_id)
+
+    def drop(self, turn: Turn) -> None:
+        self.turns.pop(turn.turn_id, None)
+        if self.listening is turn:
+            self.listening = None
+
+    def forget_before(self, turn_id: int) -> None:
+        for old in [t for t in self.turns if t < turn_id - KEEP_FINISHED]:
+            del self.turns[old]

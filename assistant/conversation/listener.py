@@ -6,10 +6,10 @@ Open mic: the endpointer decides where a turn starts and ends. Push-to-talk: `pr
 then every frame as it arrives, so a streaming engine is never behind; a final-only engine
 decodes once, at the end of the turn.
 
-`press`, `release` and `cancel` may be called from any thread (a key handler, the UI): they
-only record the request, and the listening thread applies it in the next `process()` call at
-the frame boundary nearest to the given time, so the utterance is exactly the audio captured
-between press and release even when frames reach us a little late.
+`press` and `release` only record the request (the conversation thread calls them when the
+control arrives); the next `process()` call applies it at the frame boundary nearest to the
+given time, so the utterance is exactly the audio captured between press and release even when
+frames reach us a little late. `cancel` may be called from any thread.
 """
 
 from __future__ import annotations
@@ -58,9 +58,6 @@ class Listener:
         # and the recognizer never spends CPU on the silence (the LLM needs it then).
         self._checkpoint: str | object | None = None  # None, PENDING, STALE or a Transcript
         self._paused: list[AudioFrame] = []
-        # the no-overlap baseline: hold the turn's audio and recognise it all after it ends
-        self.deferred = False
-        self._held: list[AudioFrame] = []
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -120,19 +117,14 @@ class Listener:
         with self._lock:
             if not self._active or self._ptt_since is not None or self._checkpoint is PENDING:
                 return False
+            if not self.recognizer.supports_checkpoint:
+                return False
             turn = self.turn_id
             self._checkpoint, self._paused = PENDING, []
-            asynchronous = getattr(self.recognizer, "checkpoint_async", None)
-            if asynchronous is not None:
-                # called on the recognizer's thread: hand over only, never take a lock that
-                # this thread may hold while it waits for that recognizer
-                asynchronous(lambda result: self._checkpoints.append((turn, result)))
-                return True
-            try:
-                self._checkpoints.append((turn, self.recognizer.checkpoint()))
-            except NotImplementedError:
-                self._checkpoint = None
-                return False
+            # maybe called on the recognizer's thread: hand over only, never take a lock
+            # that this thread may hold while it waits for that recognizer
+            self.recognizer.checkpoint_async(
+                lambda result: self._checkpoints.append((turn, result)))
             return True
 
     def _take_checkpoints(self) -> list[Event]:
@@ -233,7 +225,6 @@ class Listener:
         self._active = True
         self._text = ""
         self.recognizer.begin()
-        self._held = []
         self._checkpoint, self._paused = None, []
         self.utterance_start_ns = preroll[0].t_ns if preroll else onset_ns
         events: list[Event] = [SpeechStarted(turn_id=self.turn_id, generation=self.generation,
@@ -243,9 +234,6 @@ class Listener:
         return events
 
     def _feed(self, frame: AudioFrame) -> list[Event]:
-        if self.deferred:
-            self._held.append(frame)
-            return []
         if self._checkpoint is not None and self._checkpoint is not STALE:
             if self.endpointer.state is not VadState.SPEAKING or self._ptt_since is not None:
                 self._paused.append(frame)  # still the pause the checkpoint was taken in
@@ -271,9 +259,6 @@ class Listener:
         self.endpointer.reset()
         ended = SpeechEnded(turn_id=self.turn_id, generation=self.generation,
                             t_ns=self.clock.now_ns(), t_true_end_ns=true_end_ns, reason=reason)
-        held, self._held = self._held, []
-        for frame in held:  # deferred: the whole turn is recognised only now
-            self.recognizer.accept(frame.samples)
         checkpoint, self._checkpoint, self._paused = self._checkpoint, None, []
         if checkpoint is not None and checkpoint not in (PENDING, STALE):
             result = checkpoint  # nothing was said after the pause: no second decode
@@ -292,3 +277,36 @@ class Listener:
     @property
     def state(self) -> VadState:
         return self.endpointer.state
+
+
+def feed_file(listener: Listener, path, *, realtime: bool,
+              on_event: Callable[[int, Event], None],
+              timer: Callable[[float, list[Event]], None] | None = None) -> int:
+    """A sound file through a started listener as if spoken: in real time on the real clock,
+    or as fast as it goes on a clock that follows the file (event times are then positions
+    in the audio). `on_event(t0_ns, event)` gets every event; `timer(seconds, events)` how
+    long each step of the listener took (for measurements). The file is read a block at a
+    time; the listener is reset first (a new input stream). Returns the file's t0_ns."""
+    import time
+
+    from assistant.audio.sources import WavSource
+    from assistant.clock import ManualClock
+
+    clock = DEFAULT_CLOCK if realtime else ManualClock()
+    listener.clock = clock
+    listener.reset()
+    source = WavSource(path, clock=clock, realtime=True)
+    source.start()
+    try:
+        while True:
+            frame = source.read()
+            began = time.perf_counter()
+            events = listener.process(frame) if frame is not None else listener.finish()
+            if timer is not None:
+                timer(time.perf_counter() - began, events)
+            for event in events:
+                on_event(source.t0_ns, event)
+            if frame is None:
+                return source.t0_ns
+    finally:
+        source.close()

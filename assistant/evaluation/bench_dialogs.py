@@ -1,6 +1,6 @@
 """The standard bench dialogs, spoken by espeak-ng at bench time.
 
-`python -m assistant.benchdata --out DIR [--language ko|en]` writes, per dialog, a 16 kHz mono
+`python -m assistant.evaluation.bench_dialogs --out DIR [--language ko|en]` writes, per dialog, a 16 kHz mono
 WAV and a `.json` sidecar with each utterance's start and end on the file's timeline, so the
 bench can measure barge-in latency from the true onset of the interrupting speech.
 
@@ -129,7 +129,7 @@ def write_dialogs(out_dir: Path, language: str = "ko") -> list[Path]:
                        "interrupts": [1, 2, 3] if name == "interrupt" else []}
             path.with_suffix(".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1))
             written.append(path)
-    fixtures = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio"
+    fixtures = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "audio"
     recordings = write_recordings_dialog(out_dir, fixtures)
     if recordings is not None:
         written.append(recordings)

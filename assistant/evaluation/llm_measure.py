@@ -1,7 +1,7 @@
 """Measure the LLM stage: time to first token, tokens per second, and how many tokens into a
 reply the chunker lets the first speakable chunk go.
 
-    .venv/bin/python -m assistant.llm.measure [--runs 20] [--model ID|PATH] [--json]
+    .venv/bin/python -m assistant.evaluation.llm_measure [--runs 20] [--model ID|PATH] [--json]
 
 Each run asks a different question with a fresh history (the system prompt stays cached, as
 in the app). Times are on the app's monotonic clock; figures are p50/p95 over the runs.
@@ -74,7 +74,7 @@ def measure(settings: LlmSettings, model_path, runs: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = StrictParser(prog="python -m assistant.llm.measure", description=__doc__,
+    parser = StrictParser(prog="python -m assistant.evaluation.llm_measure", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--model", metavar="ID|PATH", help="LLM id or .gguf (default: setting)")

@@ -1,4 +1,4 @@
-"""A live session: the engines, the microphone and speaker, and the pipeline, kept running
+"""A live session: the engines, the microphone and speaker, and the conversation, kept running
 while settings change. The desktop app and `voice-assistant listen` both drive one.
 
 Everything slow (loading models, reopening devices) happens on the caller's worker thread or
@@ -14,10 +14,11 @@ import logging
 import threading
 from typing import Callable
 
-from assistant.assembly import Engines, build_pipeline
 from assistant.clock import DEFAULT_CLOCK, Clock
 from assistant.config import Settings
 from assistant.errors import AudioDeviceError, UserError
+from assistant.conversation.observers import LogWriter, trim_memory_after_turns
+from assistant.conversation.wiring import Engines, build_conversation
 from assistant.events import Event, Notice, StatusChanged
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ class NullSource:
 
     finished = False
     level_dbfs = -120.0
+    t0_ns = None
+    frame_ms = 20
 
     def __init__(self):
         self._closed = threading.Event()
@@ -67,10 +70,11 @@ class Session:
         # headless use has no text box to fall back on: a missing device is an error there
         self.require_devices = require_devices
         self.engines: Engines | None = None
-        self.pipeline = None
+        self.lane = None
         self.source = None
         self.history = None
         self.error: str | None = None  # why start() failed
+        self._loop_settings: Settings | None = None  # asked for, not yet applied
         self._lock = threading.RLock()
         self._reloading = threading.Event()
         self._stopping = threading.Event()
@@ -126,8 +130,7 @@ class Session:
         Returns False (after a notice; `error` says why) when it could not start."""
         self._status("loading", "loading models")
         try:
-            engines = Engines.from_settings(self.settings, notify=self._notice_info,
-                                            clock=self.clock)
+            engines = Engines.from_settings(self.settings, notify=self._notice_info)
             engines.start()
         except UserError as exc:
             self._fail(str(exc))
@@ -139,7 +142,7 @@ class Session:
             self.engines = engines
             self.history = engines.llm.new_history()
             try:
-                self._start_pipeline()
+                self._start_conversation()
             except UserError as exc:  # a device (with require_devices), an unusable input file
                 engines.close()
                 self.engines = None
@@ -152,60 +155,70 @@ class Session:
         self._notice(message, "error")
         self._status("error", message)
 
-    def _start_pipeline(self) -> None:
+    def _start_conversation(self) -> None:
+        """A new conversation with the engines (no other runs: nothing races the settings)."""
+        loop, self._loop_settings = self._loop_settings, None
+        if loop is not None:
+            for section in ("vad", "conversation"):
+                for key, value in vars(getattr(loop, section)).items():
+                    setattr(getattr(self.settings, section), key, value)
         source, speaker = self._open_devices(self.settings)
         self.source = source
-        canceller = None
-        if self.settings.conversation.echo_cancellation:
-            from assistant.audio.echo_cancel import EchoCanceller
+        subscribers = [self.on_event, trim_memory_after_turns]
+        if self.conversation_log is not None:
+            subscribers.append(LogWriter(self.conversation_log, self._notice))
+        self.lane = build_conversation(self.settings, engines=self.engines, source=source,
+                                       speaker=speaker, clock=self.clock, history=self.history,
+                                       subscribers=tuple(subscribers))
+        self.lane.start()
 
-            canceller = EchoCanceller(speaker_rate=speaker.sample_rate)
-            speaker.add_tap(canceller.on_played, sync=True)
-        self.pipeline = build_pipeline(self.settings, engines=self.engines, source=source,
-                                       speaker=speaker, clock=self.clock,
-                                       on_event=self.on_event, history=self.history,
-                                       conversation_log=self.conversation_log,
-                                       echo_filter=canceller)
-        self.pipeline.start(load_models=False)
+    def _stop_conversation(self) -> None:
+        if self.lane is not None:
+            self.lane.stop()
+            self.lane = None
 
     def stop(self) -> None:
         self._stopping.set()
         with self._lock:
-            if self.pipeline is not None:
-                self.pipeline.stop(close_engines=False)
-                self.pipeline = None
+            self._stop_conversation()
             if self.engines is not None:
                 self.engines.close()
                 self.engines = None
 
-    # --- what the person does ----------------------------------------------------------------
+    # --- what the person does: handed to the conversation thread, never applied here --------
 
-    def submit_text(self, text: str) -> int | None:
-        """A typed question; returns the turn id its events will carry."""
-        if self.pipeline is not None:
-            return self.pipeline.submit_text(text)
-        return None
+    @property
+    def conversation(self):
+        lane = self.lane
+        return lane.conversation if lane is not None else None
+
+    def submit_text(self, text: str) -> None:
+        """A typed question; its turn's events follow."""
+        if self.conversation is not None:
+            self.conversation.submit_text(text)
 
     def press(self) -> None:
-        if self.pipeline is not None:
-            self.pipeline.press()
+        if self.conversation is not None:
+            self.conversation.press()
 
     def release(self) -> None:
-        if self.pipeline is not None:
-            self.pipeline.release()
+        if self.conversation is not None:
+            self.conversation.release()
 
     def interrupt(self) -> None:
-        if self.pipeline is not None:
-            self.pipeline.interrupt()
+        if self.conversation is not None:
+            self.conversation.stop_reply()
 
     def clear_conversation(self) -> None:
-        if self.history is not None:
+        if self.conversation is not None:
+            self.conversation.clear_history()
+        elif self.history is not None:
             self.history.clear()
 
     @property
     def input_level_dbfs(self) -> float:
         source = self.source
-        return getattr(source, "level_dbfs", -120.0) if source is not None else -120.0
+        return source.level_dbfs if source is not None else -120.0
 
     @property
     def loading(self) -> bool:
@@ -220,12 +233,11 @@ class Session:
         old = self.settings
         reload_engines = _changed(old, new, ENGINE_KEYS) or old.llm != new.llm
         reopen_devices = _changed(old, new, DEVICE_KEYS)
-        # sections read live by the pipeline and the endpointer: update in place
-        for section in ("vad", "conversation"):
-            for key, value in vars(getattr(new, section)).items():
-                setattr(getattr(old, section), key, value)
-        if self.engines is not None:
-            self.engines.listener.mode = new.conversation.mode
+        # the sections the running loop reads are applied on the conversation thread (and
+        # given to the next conversation, if one is built before that)
+        self._loop_settings = new.copy()
+        if self.conversation is not None:
+            self.conversation.apply_settings(self._loop_settings)
         if reload_engines:
             with self._lock:
                 if self._reloading.is_set():  # one reload at a time: the newest wins next
@@ -241,8 +253,8 @@ class Session:
         old.audio = new.audio
         if reopen_devices and self.engines is not None:
             with self._lock:
-                self.pipeline.stop(close_engines=False)
-                self._start_pipeline()
+                self._stop_conversation()
+                self._start_conversation()
 
     def _reload_all(self, new: Settings) -> None:
         """Reload for `new`, then for whatever settings arrived meanwhile."""
@@ -258,7 +270,7 @@ class Session:
     def _reload(self, new: Settings) -> None:
         self._status("loading", "loading the new models")
         try:
-            engines = Engines.from_settings(new, notify=self._notice_info, clock=self.clock)
+            engines = Engines.from_settings(new, notify=self._notice_info)
             engines.start()
         except UserError as exc:
             self._notice(f"{exc} Keeping the previous models.", "error")
@@ -274,14 +286,13 @@ class Session:
             engines.close()
             return
         with self._lock:
-            old_engines, old_pipeline = self.engines, self.pipeline
-            if old_pipeline is not None:
-                old_pipeline.stop(close_engines=False)
+            old_engines = self.engines
+            self._stop_conversation()
             self.settings.audio = new.audio
             for section in ("stt", "llm", "tts"):
                 setattr(self.settings, section, getattr(new, section))
             self.engines = engines
-            self._start_pipeline()
+            self._start_conversation()
         if old_engines is not None:
             old_engines.close()
         self._notice("The new models are loaded.", "info")

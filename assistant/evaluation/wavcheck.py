@@ -1,7 +1,7 @@
 """Read V2V off the two files alone: IN.wav (the user) and OUT.wav (the assistant, same
 timeline). An independent check of the figures the pipeline reports.
 
-`python -m assistant.wavcheck IN.wav OUT.wav` prints, for each user utterance, when it ended
+`python -m assistant.evaluation.wavcheck IN.wav OUT.wav` prints, for each user utterance, when it ended
 and when the assistant's next audio started, found from the signal energy in 10 ms windows.
 """
 

@@ -1,10 +1,10 @@
 """How often the open mic starts a turn on sounds that are not speech, and how well it still
 hears speech in the same sounds.
 
-    python -m assistant.noise_eval [--aggressiveness N] [--gate on|off|both] [--minutes M]
+    python -m assistant.evaluation.noise_eval [--aggressiveness N] [--gate on|off|both] [--minutes M]
                                    [--fixtures DIR] [--json OUT]
 
-The noise corpus (`assistant.noise_corpus`: real recordings of music, chimes, keyboard clicks
+The noise corpus (`assistant.evaluation.noise_corpus`: real recordings of music, chimes, keyboard clicks
 and noise) is written to one WAV and fed through `WavSource` into the real `Endpointer`;
 every `SpeechStarted` on it is a false turn.
 
@@ -29,7 +29,7 @@ from assistant.clock import NS_PER_MS, NS_PER_S, ManualClock
 from assistant.commands.parsing import StrictParser
 from assistant.config import VadSettings
 from assistant.events import SpeechStarted
-from assistant.noise_corpus import (
+from assistant.evaluation.noise_corpus import (
     DEFAULT_FIXTURES,
     SNRS_DB,
     SPEECH_FIXTURES,
@@ -184,7 +184,7 @@ HEADER = ("aggr  gate  false turns   speech at {snrs} dB SNR: heard/trials "
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = StrictParser(prog="python -m assistant.noise_eval",
+    parser = StrictParser(prog="python -m assistant.evaluation.noise_eval",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--aggressiveness", type=int, choices=range(4), action="append",
                         help="webrtcvad aggressiveness (repeat for several; default: 0-3)")

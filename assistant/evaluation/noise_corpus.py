@@ -1,4 +1,4 @@
-"""The audio for `assistant.noise_eval`: a corpus of sounds that are not speech, and speech
+"""The audio for `assistant.evaluation.noise_eval`: a corpus of sounds that are not speech, and speech
 mixed into stretches of it at given signal-to-noise ratios.
 
 The corpus is cut from real recordings shipped by Debian packages (music, chimes, keyboard
@@ -21,7 +21,7 @@ import numpy as np
 from assistant.audio.devices import SAMPLE_RATE
 from assistant.audio.sources import load_audio
 
-DEFAULT_FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "audio"
+DEFAULT_FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "audio"
 
 # Every clip is a real recording from a Debian package (tests/fixtures/MANIFEST).
 MUSIC = ["tuxtype-tuxi-excerpt.ogg", "oxygen-sys-log-in.ogg", "oxygen-sys-log-in-long.ogg"]

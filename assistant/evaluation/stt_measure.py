@@ -1,8 +1,8 @@
 """How fast is recognition: real-time factor and the delay from the true end of speech to the
 final transcript, over many utterances (p50/p95).
 
-    python -m assistant.stt.measure --engine vosk --language ko --count 20
-    python -m assistant.stt.measure --engine whisper --language en --count 20
+    python -m assistant.evaluation.stt_measure --engine vosk --language ko --count 20
+    python -m assistant.evaluation.stt_measure --engine whisper --language en --count 20
 
 makes `--count` utterances with espeak-ng, feeds each in real time through the listening stage
 (endpointer + recognizer, models loaded once) and prints the figures. `voice-assistant
@@ -17,13 +17,12 @@ import re
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from assistant.clock import DEFAULT_CLOCK, NS_PER_MS, NS_PER_S, Clock, ManualClock
+from assistant.clock import NS_PER_MS, NS_PER_S
 from assistant.commands.parsing import StrictParser
 
 SENTENCES = {
@@ -147,39 +146,35 @@ class FileRun:
         return delays
 
 
-def run_file(listener, path: Path, *, realtime: bool, clock: Clock | None = None,
-             on_event=None, keep_events: bool = True) -> FileRun:
-    """Feed one file through a started listener. Fast runs use a manual clock that follows the
-    file, so event times are positions in the audio. The file is read a block at a time;
-    `keep_events=False` keeps only what the statistics need, so any length fits in memory."""
-    from assistant.audio.sources import WavSource
+def run_file(listener, path: Path, *, realtime: bool, on_event=None,
+             keep_events: bool = True) -> FileRun:
+    """Feed one file through a started listener (`feed_file`, as `transcribe` does), timing
+    each step. `keep_events=False` keeps only what the statistics need."""
+    from assistant.audio.audio_file import AudioFileReader, audio_file_info
+    from assistant.conversation.listener import feed_file
 
-    clock = clock or (DEFAULT_CLOCK if realtime else ManualClock())
-    listener.clock = clock
-    listener.reset()
-    source = WavSource(path, clock=clock, realtime=True)
-    source.start()
-    run = FileRun(path=path, duration_s=source.duration_s, t0_ns=source.t0_ns, realtime=realtime)
-    loud = LoudWindows()
-    while True:
-        frame = source.read()
-        if frame is not None:
-            loud.add(frame.samples)
-        began = time.perf_counter()
-        events = listener.process(frame) if frame is not None else listener.finish()
-        spent = time.perf_counter() - began
+    run = FileRun(path=path, duration_s=audio_file_info(path).duration_s, t0_ns=0,
+                  realtime=realtime)
+
+    def timed(spent: float, events: list) -> None:
         run.busy_s += spent
         if any(type(e).__name__ == "FinalTranscript" for e in events):
             run.finalise_s.append(spent)
-        for event in events:
-            if keep_events or type(event).__name__ in ("SpeechEnded", "FinalTranscript"):
-                run.events.append(event)
-            if on_event:
-                on_event(run, event)
-        if frame is None:
-            source.close()
-            run.true_ends_s = loud.ends_s()
-            return run
+
+    def got(t0_ns: int, event) -> None:
+        run.t0_ns = t0_ns
+        if keep_events or type(event).__name__ in ("SpeechEnded", "FinalTranscript"):
+            run.events.append(event)
+        if on_event:
+            on_event(run, event)
+
+    run.t0_ns = feed_file(listener, path, realtime=realtime, on_event=got, timer=timed)
+    loud = LoudWindows()
+    with AudioFileReader(path) as reader:
+        for block in reader.blocks(16000):
+            loud.add(block)
+    run.true_ends_s = loud.ends_s()
+    return run
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -222,7 +217,7 @@ def make_corpus(language: str, count: int, folder: Path, pad_s: float = 0.5) -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = StrictParser(prog="python -m assistant.stt.measure", description=__doc__,
+    parser = StrictParser(prog="python -m assistant.evaluation.stt_measure", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", choices=["vosk", "whisper"], required=True)
     parser.add_argument("--language", default="en", choices=sorted(SENTENCES))
@@ -230,10 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=20)
     parser.add_argument("--fast", action="store_true", help="feed as fast as possible")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--files", type=Path, nargs="+", metavar="FILE",
+                        help="your own recordings instead of espeak-ng sentences (no WER)")
     args = parser.parse_args(argv)
 
     from assistant.config import Settings
-    from assistant.listening import Listener
+    from assistant.conversation.listener import Listener
     from assistant.stt.factory import make_recognizer
 
     settings = Settings()
@@ -245,16 +242,20 @@ def main(argv: list[str] | None = None) -> int:
     errors = []
     with tempfile.TemporaryDirectory() as tmp:
         runs = []
-        for path, text in make_corpus(args.language, args.count, Path(tmp)):
+        corpus = ([(path, None) for path in args.files] if args.files
+                  else make_corpus(args.language, args.count, Path(tmp)))
+        for path, text in corpus:
             run = run_file(listener, path, realtime=not args.fast)
             hyp = " ".join(e.text for e in run.events if type(e).__name__ == "FinalTranscript")
-            errors.append(wer(text, hyp))
+            if text is not None:
+                errors.append(wer(text, hyp))
             runs.append(run)
             if not args.json:
-                print(f"{path.name}: {hyp!r} (WER {errors[-1]:.2f})", file=sys.stderr)
+                score = f" (WER {errors[-1]:.2f})" if text is not None else ""
+                print(f"{path.name}: {hyp!r}{score}", file=sys.stderr)
     listener.close()
     result = summary(runs) | {"engine": args.engine, "language": args.language,
-                              "wer_mean": round(float(np.mean(errors)), 3),
+                              "wer_mean": round(float(np.mean(errors)), 3) if errors else None,
                               "end_silence_ms": settings.vad.end_silence_ms}
     print(json.dumps(result, ensure_ascii=False) if args.json else
           "\n".join(f"{k}: {v}" for k, v in result.items()))

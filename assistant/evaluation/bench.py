@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from assistant.clock import DEFAULT_CLOCK
 from assistant.config import Settings
 from assistant.metrics import percentile, summarize
-from assistant.replay import run_replay, summarize_turns
+from assistant.conversation.replay import run_replay, summarize_turns
 
 MODES = ("streaming", "sequential")
 
@@ -28,11 +27,11 @@ QUIET_BEFORE_ONSET_S = 0.25  # an onset follows at least this much quiet (a paus
 
 def true_onsets(wav: Path) -> list[float]:
     """Where sound starts in the input file (ms): the start of each run of sound that follows
-    at least 250 ms of quiet (10 ms windows above -45 dBFS, as `assistant.wavcheck` finds
+    at least 250 ms of quiet (10 ms windows above -45 dBFS, as `assistant.evaluation.wavcheck` finds
     utterances). Read from the audio itself, not from how the file was made, so that a pause
     inside one utterance (the second half of which may interrupt the reply to the first)
     counts as the onset it is."""
-    from assistant.wavcheck import load_mono, segments
+    from assistant.evaluation.wavcheck import load_mono, segments
 
     audio, rate = load_mono(wav)
     return [round(float(seg.start_s) * 1000, 1)
@@ -51,9 +50,9 @@ def barge_in_from_true_onset(barge_ins: list[dict], onsets_ms: list[float]) -> l
 
 
 def run_bench(settings: Settings, files: list[Path], repeat: int = 1, progress=print) -> dict:
-    from assistant.assembly import Engines
+    from assistant.conversation.wiring import Engines
 
-    engines = Engines.from_settings(settings, notify=progress, clock=DEFAULT_CLOCK)
+    engines = Engines.from_settings(settings, notify=progress)
     engines.start()
     runs = []
     base_seed = settings.llm.seed

@@ -1,10 +1,13 @@
-"""`voice-assistant bench FILES... [--json OUT.json] [--plot OUT.png] [--repeat N] [--seed N]`."""
+"""`voice-assistant bench FILES... [--json OUT.json] [--plot OUT.png] [--repeat N] [--seed N]`
+(a development tool's command: registered as an entry point, see assistant/cli.py)."""
 
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
+
+HELP = "measure voice-to-voice latency on recorded dialogs"
 
 
 def add_arguments(parser):
@@ -21,8 +24,8 @@ def add_arguments(parser):
 
 
 def run(args, settings) -> int:
-    from assistant.replay import input_info
-    from assistant.bench import format_report, run_bench
+    from assistant.conversation.replay import input_info
+    from assistant.evaluation.bench import format_report, run_bench
 
     from assistant.paths import writable_output
 
@@ -41,7 +44,7 @@ def run(args, settings) -> int:
                                                          if k != "turns"}}
         args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=1))
     if args.plot:
-        from assistant.benchplot import plot_report
+        from assistant.evaluation.bench_plot import plot_report
 
         plot_report(report, args.plot)
     return 0

@@ -1,6 +1,6 @@
 """Measure TTS time to first audio for a ten-word sentence, per engine (no cache).
 
-    .venv/bin/python -m assistant.tts.measure [--runs 20] [--engine espeak|piper|both] [--json]
+    .venv/bin/python -m assistant.evaluation.tts_measure [--runs 20] [--engine espeak|piper|both] [--json]
 
 Each run speaks a different ten-word sentence, so no engine can answer from a cache. "First
 audio" is the first PCM piece the engine yields; figures are p50/p95 over the runs.
@@ -59,7 +59,7 @@ def measure_engine(settings: TtsSettings, runs: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = StrictParser(prog="python -m assistant.tts.measure", description=__doc__,
+    parser = StrictParser(prog="python -m assistant.evaluation.tts_measure", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--engine", choices=["espeak", "piper", "both"], default="both")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from assistant.audio.audio_file import audio_file_info
-from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock, ms
+from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock
 from assistant.config import Settings
 from assistant.errors import UserError
 from assistant.metrics import STAGE_NAMES, summarize
@@ -100,26 +100,18 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
                render_out: bool = True, conversation_log=None) -> ReplayResult:
     """Run one replay. `engines` (an `Engines`, already started) lets a bench keep the models
     warm across runs; without it they are loaded here and closed at the end."""
-    from assistant.assembly import Engines, build_pipeline
-    from assistant.audio.echo_cancel import EchoCanceller
     from assistant.audio.echo_sim import EchoPath
     from assistant.audio.sources import WavSource
     from assistant.audio.speaker import RecordingSpeaker
+    from assistant.conversation.observers import LogWriter, TurnRecorder
+    from assistant.conversation.wiring import Engines, build_conversation
 
     realtime = speed == "realtime"
     in_rate, in_samples = input_info(in_path)
     own_engines = engines is None
-    notices: list[str] = []
-
-    def note(event):
-        message = getattr(event, "message", None)
-        if message:
-            notices.append(message)
-        if on_event:
-            on_event(event)
-
+    recorder = TurnRecorder()
     if own_engines:
-        engines = Engines.from_settings(settings, notify=lambda m: notices.append(m), clock=clock)
+        engines = Engines.from_settings(settings, notify=recorder.notices.append)
         engines.start()
     speaker = RecordingSpeaker(clock=clock, realtime=realtime, keep=render_out)
     echo = None
@@ -128,50 +120,41 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
                         speaker_rate=speaker.sample_rate)
         speaker.add_tap(echo.on_played, sync=True)
     source = WavSource(in_path, clock=clock, realtime=realtime, mix=echo.mix if echo else None)
-    canceller = None
-    if settings.conversation.echo_cancellation:
-        canceller = EchoCanceller(speaker_rate=speaker.sample_rate)
-        speaker.add_tap(canceller.on_played, sync=True)
-    pipeline = build_pipeline(settings, engines=engines, source=source, speaker=speaker,
-                              clock=clock, on_event=note, sequential=sequential,
-                              conversation_log=conversation_log, wait_for_reply=not realtime,
-                              echo_filter=canceller)
+    subscribers = [recorder, on_event]
+    if conversation_log is not None:
+        subscribers.append(LogWriter(conversation_log, lambda message, level: None))
+    lane = build_conversation(settings, engines=engines, source=source, speaker=speaker,
+                              clock=clock, subscribers=tuple(subscribers), sequential=sequential,
+                              pace_by_replies=not realtime)
     started = time.monotonic()
     try:
-        pipeline.start(load_models=False)
-        t0_ns = pipeline.t0_ns
+        lane.start()
+        t0_ns = source.t0_ns
         duration_s = in_samples / in_rate
         # fast replays wait for every reply, so they may take longer than the audio itself
         deadline = time.monotonic() + duration_s * (1 if realtime else 4) + tail_s + 60
-        pipeline.source_finished.wait(max(deadline - time.monotonic(), 0))
+        lane.input_finished.wait(max(deadline - time.monotonic(), 0))
         settle_until = time.monotonic() + tail_s
-        while time.monotonic() < settle_until and not pipeline.idle():
+        while time.monotonic() < settle_until and not lane.idle():
             time.sleep(0.05)
         time.sleep(0.1)
     finally:
-        pipeline.stop(close_engines=False)
+        lane.stop()
         if own_engines:
             engines.close()
-    # times are already on the input's timeline; `reply_text` is what was played,
-    # `full_reply_text` what the LLM wrote
-    turns = [dict(record) for record in pipeline.records]
-    listen_lag = pipeline.listen_lag_ms.values()
-    barge_ins = [{"t_onset_ms": round(ms(b.t_onset_ns - t0_ns), 1),
-                  "t_silent_ms": round(ms(b.t_silent_ns - t0_ns), 1),
-                  "latency_ms": round(ms(b.t_silent_ns - b.t_onset_ns), 1),
-                  "detect_to_silent_ms": round(ms(b.t_silent_ns - b.t_detected_ns), 1)}
-                 for b in pipeline.barge_ins]
     n_out = 0
     if render_out:
         last_end = max((t + len(s) * NS_PER_S // speaker.sample_rate
                         for t, s in speaker.played_blocks()), default=t0_ns)
         n_out = max(in_samples, int((last_end - t0_ns) * in_rate / NS_PER_S) + 1)
-    return ReplayResult(turns=turns, barge_ins=barge_ins, t0_ns=t0_ns, in_rate=in_rate,
-                        in_samples=in_samples, speaker=speaker if render_out else None,
-                        out_samples=n_out, sequential=sequential,
-                        wall_s=time.monotonic() - started, notices=notices,
-                        listen_lag_ms=listen_lag,
-                        echo=canceller.stats() if canceller is not None else None)
+    # times are already on the input's timeline; `reply_text` is what was played,
+    # `full_reply_text` what the LLM wrote
+    return ReplayResult(turns=recorder.turns, barge_ins=recorder.barge_in_records(t0_ns),
+                        t0_ns=t0_ns, in_rate=in_rate, in_samples=in_samples,
+                        speaker=speaker if render_out else None, out_samples=n_out,
+                        sequential=sequential, wall_s=time.monotonic() - started,
+                        notices=recorder.notices, listen_lag_ms=list(recorder.lag_ms),
+                        echo=lane.conversation.echo_filter.stats())
 
 
 def write_outputs(result: ReplayResult, out_path: Path | None, metrics_path: Path | None):

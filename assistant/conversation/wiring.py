@@ -1,0 +1,130 @@
+"""Building the conversation loop: the engines (slow to load, kept warm, owned here) and one
+function that wires a conversation around them for any source and speaker. The app, `listen`,
+`replay` and the bench all get theirs from `build_conversation`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from assistant.clock import DEFAULT_CLOCK, Clock
+from assistant.config import Settings
+from assistant.conversation.conversation import Conversation
+from assistant.conversation.lane import Lane
+from assistant.conversation.listener import Listener
+from assistant.conversation.observers import Observers
+from assistant.conversation.output import HeldOutput, WholeReplyOutput
+from assistant.conversation.responder import Responder
+from assistant.conversation.sequential import WholeReplyChunker, WholeUtterance
+from assistant.conversation.speculation import Speculation
+from assistant.conversation.stages import AudioSource, NoEchoFilter, Speaker
+from assistant.conversation.synthesizer import Synthesizer
+from assistant.conversation.turns import Floor
+from assistant.conversation.workers import ReplyWorkers
+from assistant.events import Event
+from assistant.vad import Endpointer
+
+log = logging.getLogger(__name__)
+
+# The first chunk is what the user waits for: break at a clause after 3 words, or force a
+# break after 4 words (about 6 tokens, ~70 ms of generation here) or at the last word boundary
+# once 8 tokens have come (a reply in Korean spends several tokens per word); later chunks go
+# by sentence.
+FIRST_CHUNK_MIN_WORDS = 3
+FIRST_CHUNK_MAX_WORDS = 4
+FIRST_CHUNK_MAX_TOKENS = 8
+
+
+def make_chunker():
+    from assistant.tts.chunker import Chunker
+
+    return Chunker(first_min_words=FIRST_CHUNK_MIN_WORDS, first_max_words=FIRST_CHUNK_MAX_WORDS,
+                   first_max_tokens=FIRST_CHUNK_MAX_TOKENS)
+
+
+@dataclass
+class Engines:
+    """The recognizer, the endpointer, the LLM and the TTS engine of one configuration: the
+    only owner of their models (conversations use them, never load or close them)."""
+
+    settings: Settings
+    recognizer: object
+    endpointer: Endpointer
+    llm: object
+    tts: object
+    started: bool = field(default=False, init=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, notify: Callable[[str], None] = print,
+                      model_manager=None) -> "Engines":
+        """Cheap: resolves the models (one clear error if one is missing) but loads nothing."""
+        from assistant.llm.engine import LlmEngine
+        from assistant.modelstore.manager import ModelManager
+        from assistant.stt.factory import make_recognizer
+        from assistant.stt.threaded import ThreadedRecognizer
+        from assistant.tts.factory import make_tts
+
+        manager = model_manager or ModelManager()
+        # decode beside the endpointer, never in its way
+        recognizer = ThreadedRecognizer(make_recognizer(settings, manager, notify=notify))
+        llm_path = manager.resolve("llm-gguf", settings.llm.model)
+        return cls(settings=settings, recognizer=recognizer, endpointer=Endpointer(settings.vad),
+                   llm=LlmEngine(settings.llm, llm_path), tts=make_tts(settings.tts, manager))
+
+    def start(self) -> None:
+        """Load and warm every model (seconds; run it off the UI thread)."""
+        if self.started:
+            return
+        self.recognizer.start()
+        self.endpointer.start()
+        self.llm.start()
+        self.tts.start()
+        self.started = True
+
+    def close(self) -> None:
+        for stage in (self.recognizer, self.endpointer, self.llm, self.tts):
+            try:
+                stage.close()
+            except Exception:
+                log.exception("closing %s failed", type(stage).__name__)
+        self.started = False
+
+
+def build_conversation(settings: Settings, *, engines: Engines, source: AudioSource,
+                       speaker: Speaker, history=None, clock: Clock = DEFAULT_CLOCK,
+                       subscribers: tuple[Callable[[Event], None], ...] = (),
+                       sequential: bool = False, echo_cancellation: bool | None = None,
+                       pace_by_replies: bool = False) -> Lane:
+    """A conversation on `source` and `speaker` with warm `engines`, ready to `start()`.
+
+    `sequential`: the no-overlap baseline (each stage buffers, then runs). `echo_cancellation`
+    (default: the setting) puts WebRTC's canceller between the microphone and the endpointer,
+    with what the speaker plays as its reference. `pace_by_replies`: take no frame while a
+    reply is on its way (fast replays)."""
+    if echo_cancellation is None:
+        echo_cancellation = settings.conversation.echo_cancellation
+    echo_filter = NoEchoFilter()
+    if echo_cancellation:
+        from assistant.audio.echo_cancel import EchoCanceller
+
+        echo_filter = EchoCanceller(speaker_rate=speaker.sample_rate)
+        speaker.add_tap(echo_filter.on_played, sync=True)
+    recognizer = WholeUtterance(engines.recognizer) if sequential else engines.recognizer
+    engines.endpointer.restart()  # a new input stream: no pre-roll or onset from the last
+    listener = Listener(recognizer, settings.vad, mode=settings.conversation.mode, clock=clock,
+                        endpointer=engines.endpointer)
+    observers = Observers(*subscribers)
+    floor = Floor()
+    chunker = (lambda: WholeReplyChunker(make_chunker)) if sequential else make_chunker
+    output = WholeReplyOutput(speaker) if sequential else HeldOutput(speaker)
+    workers = ReplyWorkers(Responder(engines.llm, chunker, clock, floor.is_current),
+                           Synthesizer(engines.tts, clock, floor.is_current), output)
+    history = history if history is not None else engines.llm.new_history()
+    conversation = Conversation(
+        settings, floor=floor, listener=listener, workers=workers, output=output,
+        speaker=speaker, llm=engines.llm, tts=engines.tts, history=history, clock=clock,
+        publish=observers.publish, echo_filter=echo_filter,
+        speculation=Speculation(settings.conversation, enabled=not sequential))
+    return Lane(conversation, source, observers, pace_by_replies=pace_by_replies)
