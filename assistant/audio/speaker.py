@@ -232,6 +232,12 @@ class RecordingSpeaker(_BaseSpeaker):
         self._thread = threading.Thread(target=self._run, name="recording-speaker", daemon=True)
         self._thread.start()
 
+    def align(self, t_ns: int) -> None:
+        """Put the block grid through `t_ns` (before anything plays). A real device's blocks
+        fall at any phase to the microphone's frames; a replay puts this stand-in's half a
+        block after the input's, the average, instead of wherever start-up left it."""
+        self._t_origin = self._t_next = t_ns
+
     def play(self, chunk: AudioChunk) -> None:
         super().play(chunk)
         self._wake.set()

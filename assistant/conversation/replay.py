@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 from assistant.audio.audio_file import audio_file_info
-from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock
+from assistant.clock import DEFAULT_CLOCK, NS_PER_MS, NS_PER_S, Clock
 from assistant.config import Settings
 from assistant.errors import UserError
 from assistant.metrics import STAGE_NAMES, summarize
@@ -130,6 +130,7 @@ def run_replay(settings: Settings, in_path: Path, *, engines=None, sequential: b
     try:
         lane.start()
         t0_ns = source.t0_ns
+        speaker.align(t0_ns + speaker.block_ms * NS_PER_MS // 2)
         duration_s = in_samples / in_rate
         # fast replays wait for every reply, so they may take longer than the audio itself
         deadline = time.monotonic() + duration_s * (1 if realtime else 4) + tail_s + 60
