@@ -30,6 +30,9 @@ MixHook = Callable[[int, int], "np.ndarray | None"]
 
 
 class AudioSource(Protocol):
+    """Frames of 16 kHz mono int16 audio: the microphone, or a file played as if spoken.
+    `start()` may be called again on a started source (it does nothing then)."""
+
     frame_ms: int
     t0_ns: int | None  # the input timeline's origin (a file's first sample); None for a mic
 

@@ -12,27 +12,8 @@ from typing import Callable, Iterable, Iterator, Protocol, runtime_checkable
 
 import numpy as np
 
+from assistant.audio.sources import AudioSource  # noqa: F401 (the microphone or a file)
 from assistant.events import AudioChunk, AudioFrame, Event
-
-
-class AudioSource(Protocol):
-    """Frames of 16 kHz mono int16 audio: the microphone, or a file played as if spoken.
-    `start()` may be called again on a started source (it does nothing then)."""
-
-    frame_ms: int
-    t0_ns: int | None  # the input timeline's origin (a file's first sample); None for a mic
-
-    def start(self) -> None: ...
-
-    def read(self, timeout: float | None = None) -> AudioFrame | None: ...
-
-    @property
-    def finished(self) -> bool: ...
-
-    @property
-    def level_dbfs(self) -> float: ...
-
-    def close(self) -> None: ...
 
 
 class Speaker(Protocol):
