@@ -2,8 +2,9 @@
 
 webrtcvad classifies each frame. On its own it also calls steady noise and music "speech", so
 by default a second opinion gates it: the Silero VAD network that faster-whisper ships
-(`SileroGate`, ~0.2 ms of CPU per 32 ms). A frame counts as voiced only when both agree; the
-gate uses hysteresis and a short hang-over so it does not cut the soft ends of words.
+(`SileroGate`, ~0.2 ms of CPU per 32 ms). A frame counts as voiced only when both agree (or
+Silero is sure); the gate uses hysteresis and a short hang-over so it does not cut the soft
+ends of words, and a soft onset may take longer to be believed (see GATE_ON below).
 
 States: QUIET -> STARTING (voiced, not yet start_speech_ms of it) -> SPEAKING -> STOPPING
 (silence, not yet end_silence_ms of it) -> QUIET. All times are frame capture times, so the
@@ -26,10 +27,22 @@ from assistant.events import AudioFrame, Event, SpeechEnded, SpeechStarted
 
 START_GAP_MS = 60  # unvoiced frames tolerated inside an onset before it is abandoned
 ONSET_BACKTRACK_MS = 300  # the gate lags webrtcvad; the onset may move back this far
+# an onset abandoned this shortly before a new one began was the same utterance's first word
+# (soft speech comes in bursts): the new onset goes back to it, at most ONSET_REACH_MS back
+ONSET_REJOIN_MS, ONSET_REACH_MS = 300, 1000
 # webrtcvad keeps calling the fading tail of a word speech for ~100 ms; within a turn, frames
 # this far below the loudest frame so far count as silence (the end comes sooner and truer).
 TAIL_DB = 30.0
-GATE_ON, GATE_OFF, GATE_HANGOVER_MS = 0.5, 0.35, 160
+# The Silero gate: a frame is voiced at GATE_ON, and stays so down to GATE_OFF (plus a hang-over)
+# once an onset has begun. Soft, whispered, distant or high-pitched speech gets probabilities
+# that hover around 0.5, and so does a chord of a chime; what tells them apart is the average
+# over the onset and how long it lasts: a turn starts after start_speech_ms of voiced frames
+# averaging ONSET_MEAN, or after SOFT_ONSET_MS of them averaging SOFT_ONSET_MEAN (a chime is
+# over by then). Chosen with `python -m assistant.evaluation.soft_speech` and `.noise_eval`.
+GATE_ON, GATE_OFF, GATE_HANGOVER_MS = 0.4, 0.25, 160
+ONSET_MEAN = 0.5
+SOFT_ONSET_MS, SOFT_ONSET_MEAN = 300, 0.35
+GATE_SURE = 0.9  # so sure it is speech that webrtcvad's doubt (very quiet speech) is overruled
 
 
 class VadState(enum.Enum):
@@ -129,11 +142,15 @@ class Endpointer:
         self.settings = settings or VadSettings()
         self._gate_spec = gate
         self._detector = detector
+        # how much silence ends a turn; the end-of-turn policy may set a longer fallback
+        # (the model ends the turn sooner when it is sure: see conversation/turn_taking.py)
+        self.end_silence: Callable[[], int] = lambda: self.settings.end_silence_ms
         self.tail_db = TAIL_DB  # 0 turns the tail trimming off
         self.gate = None
         self._vad = None
         self._mode = -1
         self._last_end_ns = 0
+        self._probability = 1.0  # the gate's latest answer (1 without a gate)
         self.ring = FrameRing(lambda: self.settings.preroll_ms + self.settings.start_speech_ms
                               + ONSET_BACKTRACK_MS + 1000)
         self.reset()
@@ -163,6 +180,8 @@ class Endpointer:
         self._gap_ms = 0
         self._raw_run_start = None  # first frame of the current webrtcvad-only voiced run
         self._gate_high_until = 0
+        self._abandoned = None  # (onset, last voiced end) of an onset that did not become a turn
+        self._onset_p = []  # the gate's probability on each voiced frame of the onset
 
     def restart(self) -> None:
         """For a new input stream: reset, and forget the pre-roll and the gate's state."""
@@ -206,11 +225,12 @@ class Endpointer:
         if self.gate is None:
             return raw
         probability = self.gate.push(frame.samples)
-        in_speech = self.state in (VadState.SPEAKING, VadState.STOPPING)
+        self._probability = probability
+        in_speech = self.state is not VadState.QUIET
         if probability >= (GATE_OFF if in_speech else GATE_ON):
             self._gate_high_until = frame.t_end_ns + GATE_HANGOVER_MS * NS_PER_MS
         gate_open = probability >= GATE_ON or (in_speech and frame.t_end_ns <= self._gate_high_until)
-        return raw and gate_open
+        return (raw and gate_open) or probability >= GATE_SURE
 
     def _loud_enough(self, frame: AudioFrame) -> bool:
         level = dbfs(frame.samples)
@@ -224,12 +244,18 @@ class Endpointer:
         if voiced and self.tail_db:
             voiced = self._loud_enough(frame)
         frame_ms = frame.duration_ns / NS_PER_MS
-        s = self.settings
+        if voiced and self.state in (VadState.QUIET, VadState.STARTING):
+            self._onset_p.append(self._probability)
         if self.state is VadState.QUIET:
             if voiced:
                 self.state = VadState.STARTING
                 raw_start = self._raw_run_start if self._raw_run_start is not None else frame.t_ns
                 self.onset_ns = max(raw_start, frame.t_ns - ONSET_BACKTRACK_MS * NS_PER_MS)
+                if self._abandoned is not None:
+                    onset, voiced_end = self._abandoned
+                    if frame.t_ns - voiced_end <= ONSET_REJOIN_MS * NS_PER_MS:
+                        reach = frame.t_ns - ONSET_REACH_MS * NS_PER_MS
+                        self.onset_ns = min(self.onset_ns, max(onset, reach))
                 self.voiced_ms, self._gap_ms = frame_ms, 0
                 self.last_voiced_end_ns = frame.t_end_ns
                 return self._maybe_started(frame)
@@ -241,14 +267,16 @@ class Endpointer:
                 return self._maybe_started(frame)
             self._gap_ms += frame_ms
             if self._gap_ms > START_GAP_MS:
+                abandoned = (self.onset_ns, self.last_voiced_end_ns)
                 self.reset()
+                self._abandoned = abandoned
         elif voiced:  # SPEAKING or STOPPING
             self.voiced_ms += frame_ms
             self.state = VadState.SPEAKING
             self.last_voiced_end_ns = frame.t_end_ns
         else:
             self.state = VadState.STOPPING
-            if frame.t_end_ns - self.last_voiced_end_ns >= s.end_silence_ms * NS_PER_MS:
+            if frame.t_end_ns - self.last_voiced_end_ns >= self.end_silence() * NS_PER_MS:
                 ended = SpeechEnded(t_ns=frame.t_end_ns, t_true_end_ns=self.last_voiced_end_ns)
                 self.reset()
                 return [ended]
@@ -257,6 +285,11 @@ class Endpointer:
     def _maybe_started(self, frame: AudioFrame) -> list[Event]:
         if self.voiced_ms < self.settings.start_speech_ms:
             return []
+        if self.gate is not None:
+            mean = float(np.mean(self._onset_p))
+            soft = self.voiced_ms >= SOFT_ONSET_MS and mean >= SOFT_ONSET_MEAN
+            if mean < ONSET_MEAN and not soft:
+                return []  # not sure enough yet: more voiced frames may settle it
         self.state = VadState.SPEAKING
         return [SpeechStarted(t_ns=frame.t_end_ns, t_onset_ns=self.onset_ns)]
 
