@@ -15,7 +15,7 @@ from pathlib import Path
 from assistant.errors import ModelError
 from assistant.modelstore.gguf import GGUF_MAGIC, check_gguf
 
-KINDS = ("stt-vosk", "stt-whisper", "llm-gguf", "tts-piper")
+KINDS = ("stt-vosk", "stt-whisper", "llm-gguf", "tts-piper", "turn-detector")
 
 # How a kind is named in messages ("LLM model 'x' is not installed").
 KIND_LABELS = {
@@ -23,6 +23,7 @@ KIND_LABELS = {
     "stt-whisper": "Whisper speech",
     "llm-gguf": "LLM",
     "tts-piper": "Piper voice",
+    "turn-detector": "End-of-turn",
 }
 
 _CHUNK = 1 << 20
@@ -112,11 +113,30 @@ def _check_json(path: Path, what: str) -> None:
         raise ModelError(f"{path} ({what}) is damaged ({exc}); download the model again.") from None
 
 
+def check_turn_detector(path: Path, complete: bool = False) -> Path:
+    """An end-of-turn model: one ONNX file (given as the file or the folder holding it) whose
+    graph takes Whisper features, `input_features` [batch, 80, 800]."""
+    if path.is_dir():
+        found = sorted(p for p in path.glob("*.onnx") if p.is_file())
+        if len(found) != 1:
+            raise ModelError(f"{path} should hold exactly one .onnx end-of-turn model, found "
+                             f"{len(found)}.")
+        path = found[0]
+    if not path.is_file() or path.suffix != ".onnx":
+        raise ModelError(f"{path} is not an end-of-turn model; expected a Smart Turn .onnx file.")
+    if complete:
+        from assistant.turn_detection.smart_turn import check_graph
+
+        check_graph(path)
+    return path
+
+
 CHECKS = {
     "llm-gguf": check_gguf_file,
     "stt-vosk": check_vosk,
     "stt-whisper": check_whisper,
     "tts-piper": piper_voice_file,
+    "turn-detector": check_turn_detector,
 }
 
 
@@ -157,6 +177,9 @@ def detect_kind(path: Path) -> str:
             check_gguf_file(path)
             return "llm-gguf"
         if path.suffix == ".onnx":
+            if not path.with_name(path.name + ".json").is_file():  # a voice has its settings
+                check_turn_detector(path, complete=True)
+                return "turn-detector"
             piper_voice_file(path)
             return "tts-piper"
         try:
@@ -169,7 +192,8 @@ def detect_kind(path: Path) -> str:
         raise ModelError(f"{path} does not exist.")
     raise ModelError(
         f"{path} is not a model this app can use; add a Vosk model folder (am/, conf/, graph/), "
-        "a faster-whisper folder (config.json, model.bin), a Piper .onnx voice or a .gguf file."
+        "a faster-whisper folder (config.json, model.bin), a Piper .onnx voice, a Smart Turn "
+        ".onnx model or a .gguf file."
     )
 
 
