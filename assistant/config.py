@@ -83,6 +83,20 @@ class ConversationSettings:
 
 
 @dataclass
+class TurnSettings:
+    """When is the user done? "smart": at each pause of `check_silence_ms` the end-of-turn
+    model is asked; sure enough (`threshold`) that the sentence is complete, the turn ends at
+    once; otherwise it stays open up to `max_silence_ms` of silence. "silence": the turn ends
+    after `vad.end_silence_ms` of silence (also what happens without the model)."""
+
+    detector: str = field(default="smart", metadata=_choice("smart", "silence"))
+    model: str = "smart-turn-v3.2-cpu"  # catalog id or an .onnx path
+    threshold: float = field(default=0.5, metadata=_range(0.05, 0.99))
+    check_silence_ms: int = field(default=150, metadata=_range(40, 2000))
+    max_silence_ms: int = field(default=1500, metadata=_range(200, 5000))
+
+
+@dataclass
 class SttSettings:
     engine: str = field(default="auto", metadata=_choice("auto", "vosk", "whisper"))
     language: str = "en"
@@ -120,6 +134,7 @@ class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     vad: VadSettings = field(default_factory=VadSettings)
     conversation: ConversationSettings = field(default_factory=ConversationSettings)
+    turn: TurnSettings = field(default_factory=TurnSettings)
     stt: SttSettings = field(default_factory=SttSettings)
     llm: LlmSettings = field(default_factory=LlmSettings)
     tts: TtsSettings = field(default_factory=TtsSettings)

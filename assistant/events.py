@@ -75,11 +75,21 @@ class SpeechEnded(Event):
     """End of a user turn.
 
     `t_ns` is when the end was detected; `t_true_end_ns` is the end of the last voiced frame
-    (for push-to-talk, the release time). `reason` is "vad" or "ptt".
+    (for push-to-talk, the release time). `reason` is "vad" (a silence long enough), "model"
+    (the end-of-turn model was sure the sentence is complete: `probability`), "ptt" or "eof".
     """
 
     t_true_end_ns: int
     reason: str = "vad"
+    probability: float | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TurnHeld(Event):
+    """The user paused, and the end-of-turn model thinks they are not done (`probability`
+    that they are): the turn stays open, nothing is said yet."""
+
+    probability: float
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,7 +21,7 @@ def test_the_reply_starts_at_a_short_pause_and_is_held_until_the_turn_ends():
     stage.feed(quiet(200))  # past the 120 ms speculative pause, short of the 400 ms end
     assert len(thinking_at(stage)) == 1  # the reply is being written...
     assert stage.of(PlaybackStarted) == []  # ...but nobody hears it yet
-    assert stage.recognizer.checkpoints == 1
+    assert stage.recognizer.checkpoints == 0  # on the partial words: no checkpoint needed
     stage.feed(quiet(1500))
     [ended] = stage.of(SpeechEnded)
     [played] = stage.of(PlaybackStarted)
@@ -31,6 +31,17 @@ def test_the_reply_starts_at_a_short_pause_and_is_held_until_the_turn_ends():
     assert turn.metrics["v2v_ms"] <= stage.settings.vad.end_silence_ms + 40
     assert stage.llm.asked == ["what time is it"]  # one request: nothing was redone
     assert speech_end_ms < (played.t_ns - 10_000_000_000) / 1e6
+
+
+def test_without_partial_words_the_reply_starts_on_a_checkpoint():
+    stage = Stage(lines=["what time is it"])
+    stage.recognizer.partials = False  # Whisper
+    stage.feed(quiet(300), tone(800), quiet(200))
+    assert stage.recognizer.checkpoints == 1 and len(thinking_at(stage)) == 1
+    assert stage.of(PlaybackStarted) == []
+    stage.feed(quiet(1500))
+    [turn] = stage.completed()
+    assert turn.user_text == "what time is it" and stage.llm.asked == ["what time is it"]
 
 
 def test_talking_on_after_the_pause_throws_the_speculative_reply_away():

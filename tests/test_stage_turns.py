@@ -114,7 +114,7 @@ def test_stop_ends_the_reply_and_starts_no_new_one():
     stage.feed(quiet(2000))
     [turn] = stage.completed()
     assert turn.interrupted
-    assert all(t < stopped_at for t in stage.speaker.audible)
+    assert all(t <= stopped_at for t in stage.speaker.audible)  # nothing after the Stop
     assert [e.state for e in stage.of(StatusChanged)].count("thinking") == 1
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.config import ConversationSettings, VadSettings
+from assistant.config import ConversationSettings, TurnSettings, VadSettings
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class NewSettings:
 
     vad: VadSettings
     conversation: ConversationSettings
+    turn: TurnSettings
 
 
 @dataclass(frozen=True)

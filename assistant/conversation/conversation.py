@@ -31,11 +31,13 @@ from assistant.conversation.reply_desk import ReplyDesk
 from assistant.conversation.responder import PrefillRequest
 from assistant.conversation.speculation import Speculation, Step, same_words
 from assistant.conversation.stages import EchoFilter
+from assistant.conversation.turn_taking import EndOfTurn
 from assistant.conversation.turns import Floor, Turn
 from assistant.events import (
     AudioFrame, Event, FinalTranscript, ListenerLag, Notice, PartialTranscript, SourceFinished,
-    SpeechEnded, SpeechStarted, StatusChanged, TranscriptCheckpoint,
+    SpeechEnded, SpeechStarted, StatusChanged, TranscriptCheckpoint, TurnHeld,
 )
+from assistant.turn_detection.smart_turn import Verdict
 from assistant.llm.history import ChatHistory
 from assistant.vad import VadState
 
@@ -48,7 +50,7 @@ class Conversation:
     def __init__(self, settings: Settings, *, floor: Floor, listener: Listener, workers,
                  output, speaker, llm, tts, history: ChatHistory, clock: Clock,
                  publish: Callable[[Event], None], echo_filter: EchoFilter,
-                 speculation: Speculation):
+                 speculation: Speculation, turn_detector=None):
         self.settings = settings
         self.listener = listener
         self.workers = workers
@@ -60,6 +62,10 @@ class Conversation:
         self.speculation = speculation
         self.barge_in = BargeInPolicy(settings.conversation)
         self.half_duplex = HalfDuplex(settings.conversation)
+        self.turn_detector = turn_detector  # a TurnDetectorThread, or None (silence only)
+        self.end_of_turn = EndOfTurn(settings.turn, settings.vad, turn_detector is not None,
+                                     settings.stt.language)
+        listener.endpointer.end_silence = self.end_of_turn.silence_limit_ms
         self.floor = floor
         self.inbox = Inbox()
         self.replies = ReplyDesk(floor, workers=workers, output=output, speaker=speaker,
@@ -90,7 +96,7 @@ class Conversation:
             self.inbox.post(TypedText(text.strip(), self.clock.now_ns()))
 
     def apply_settings(self, settings: Settings) -> None:
-        self.inbox.post(NewSettings(settings.vad, settings.conversation))
+        self.inbox.post(NewSettings(settings.vad, settings.conversation, settings.turn))
 
     def clear_history(self) -> None:
         self.inbox.post(ClearHistory())
@@ -122,6 +128,8 @@ class Conversation:
         try:
             if isinstance(item, AudioFrame):
                 self._on_frame(item)
+            elif isinstance(item, Verdict):
+                self._on_verdict(item)
             elif isinstance(item, (EndOfInput, InputFailed)):
                 self._on_end_of_input(item)
             elif isinstance(item, Event):
@@ -134,6 +142,7 @@ class Conversation:
     def _on_control(self, control) -> None:
         if isinstance(control, TypedText):
             turn = self.floor.new_turn(source="text")
+            turn.end_reason = "text"
             turn.timeline.speech_end = control.t_ns
             turn.timeline.mark("end_detected", control.t_ns)
             turn.timeline.mark("final_transcript", control.t_ns)
@@ -153,7 +162,8 @@ class Conversation:
             if reply is not None:
                 self.replies.cut_off(reply, onset_ns=control.t_ns)
         elif isinstance(control, NewSettings):
-            for section, values in (("vad", control.vad), ("conversation", control.conversation)):
+            for section, values in (("vad", control.vad), ("conversation", control.conversation),
+                                    ("turn", control.turn)):
                 target = getattr(self.settings, section)
                 for key, value in vars(values).items():
                     setattr(target, key, value)
@@ -183,6 +193,7 @@ class Conversation:
             for event in self.listener.process(frame):
                 self._on_listener_event(event)
             self._speculate()
+            self._ask_end_of_turn()
         except Exception:
             log.exception("listening failed on a frame; dropping the utterance")
             self.listener.cancel()
@@ -231,9 +242,75 @@ class Conversation:
         turn = self.floor.listening
         step = self.speculation.after_frame(turn, self.floor.replying, self.listener.silence_ms())
         if step is Step.CHECKPOINT:
-            turn.checkpoint_requested = self.listener.request_checkpoint()
+            partial = self.listener.partial_words().strip()
+            if partial and self.speculation.starts_on_checkpoint(
+                    turn, self.floor.replying, partial, self.listener.silence_ms()):
+                turn.checkpoint_requested = True
+                self.replies.start(turn, turn.spoken_text(partial), speculative=True)
+            else:
+                turn.checkpoint_requested = self.listener.request_checkpoint()
         elif step is Step.DISCARD:
             self.replies.discard(turn)
+
+    # --- is the user done? --------------------------------------------------------------------
+
+    def _ask_end_of_turn(self) -> None:
+        turn = self.floor.listening
+        silence_ms = self.listener.silence_ms()
+        if silence_ms == 0:
+            self.end_of_turn.hold_ms = None  # talking again: the full limit once more
+            if turn is not None:
+                turn.waiting_for_words = False
+        if self.end_of_turn.wants_verdict(turn, silence_ms):
+            turn.verdict_request += 1
+            self.turn_detector.ask(turn.turn_id, turn.verdict_request,
+                                   self.listener.recent_audio(), self.report)
+
+    def _on_verdict(self, verdict: Verdict) -> None:
+        turn = self.floor.listening
+        if (turn is None or turn.turn_id != verdict.turn_id
+                or verdict.request != turn.verdict_request):
+            return  # a pause that is over: the turn ended, or the user went on meanwhile
+        turn.verdicts.append((round(verdict.probability, 3), verdict.inference_ms))
+        if self.listener.silence_ms() == 0:
+            return  # talking again
+        if (self.end_of_turn.complete(verdict.probability) and self.listener.checkpoint_pending
+                and not self.listener.partial_words().strip()):
+            # no partial words (Whisper): the reply cannot start before the pause's words are
+            # known anyway; hear them first (they may stop mid-phrase), then decide
+            turn.waiting_for_words = True
+            return
+        self._decide_end_of_turn(turn, verdict.probability)
+
+    def _decide_end_of_turn(self, turn: Turn, probability: float) -> None:
+        turn.waiting_for_words = False
+        complete = self.end_of_turn.complete(probability)
+        if complete and self.end_of_turn.words_unfinished(self.listener.current_text()):
+            self.end_of_turn.hold_ms = self.end_of_turn.hold_silence_ms()  # a shorter wait
+            complete = False
+        if not complete:
+            self.publish(TurnHeld(turn_id=turn.turn_id, generation=self.floor.generation,
+                                  t_ns=self.clock.now_ns(), probability=probability))
+            return
+        words = self.listener.current_text()
+        if self.speculation.commit_at_end(turn, self.floor.replying, True, words):
+            self.replies.commit(turn)  # the reply already written plays at once
+        elif self.listener.partial_words().strip() and self._may_answer_now(turn):
+            # the streaming recognizer's words changed since the speculative start (or none
+            # started): answer them now rather than after the final decode
+            if self.floor.replying is turn:
+                self.replies.discard(turn)
+            self.replies.start(turn, turn.spoken_text(words.strip()), speculative=True)
+            self.replies.commit(turn)
+        for event in self.listener.end_now("model"):
+            self._on_listener_event(event)
+
+    def _may_answer_now(self, turn: Turn) -> bool:
+        """The turn's reply may begin before its final transcript: nothing else is being
+        said, and the turn is not speech heard while a reply played (which must win a
+        barge-in to count)."""
+        return (self.floor.replying in (None, turn) and not turn.finished
+                and not (turn.during_reply and not turn.barge_in))
 
     # --- what the listener heard ------------------------------------------------------------
 
@@ -255,12 +332,19 @@ class Conversation:
             if not turn.finished and self.speculation.starts_on_checkpoint(
                     turn, self.floor.replying, text, self.listener.silence_ms()):
                 self.replies.start(turn, turn.spoken_text(text), speculative=True)
+            if turn.waiting_for_words and not turn.finished:
+                if self.listener.silence_ms() > 0:
+                    self._decide_end_of_turn(turn, turn.verdicts[-1][0])
+                else:
+                    turn.waiting_for_words = False
         elif isinstance(event, SpeechEnded):
             turn.timeline.speech_end = event.t_true_end_ns
             turn.timeline.mark("end_detected", event.t_ns)
             if event.reason == "ptt":
                 turn.source = "ptt"
-            self._publish_for(turn, event)
+            turn.end_reason = {"vad": "silence"}.get(event.reason, event.reason)
+            probability = turn.verdicts[-1][0] if event.reason == "model" else None
+            self._publish_for(turn, replace(event, probability=probability))
         elif isinstance(event, FinalTranscript):
             self.floor.listening = None
             turn.timeline.mark("final_transcript", event.t_ns)

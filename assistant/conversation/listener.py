@@ -18,6 +18,8 @@ import collections
 import threading
 from typing import Callable
 
+import numpy as np
+
 from assistant.clock import DEFAULT_CLOCK, NS_PER_MS, Clock
 from assistant.config import VadSettings
 from assistant.events import (
@@ -29,6 +31,7 @@ from assistant.vad import Endpointer, VadState
 
 
 PENDING, STALE = "pending", "stale"
+AUDIO_KEPT_S = 8.0  # of the open utterance, for the end-of-turn model
 
 
 class Listener:
@@ -46,7 +49,7 @@ class Listener:
         self._cancel = threading.Event()
         self._active = False  # an utterance is being fed to the recognizer
         self._ptt_since: int | None = None  # press time while push-to-talk holds the turn
-        self._text = ""
+        self._text, self._partial_is_newest = "", False
         self._last_end_ns = 0
         self.utterance_start_ns = 0  # capture time of the first sample fed for the turn
         # called with each open-mic frame right after the endpointer has seen it and before
@@ -58,6 +61,10 @@ class Listener:
         # and the recognizer never spends CPU on the silence (the LLM needs it then).
         self._checkpoint: str | object | None = None  # None, PENDING, STALE or a Transcript
         self._paused: list[AudioFrame] = []
+        # the open utterance's latest audio, pre-roll included (what the end-of-turn model
+        # hears): at most AUDIO_KEPT_S
+        self._audio: collections.deque[np.ndarray] = collections.deque()
+        self._audio_samples = 0
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -82,7 +89,7 @@ class Listener:
                 self.recognizer.cancel()
             self._active = False
             self._ptt_since = None
-            self._text = ""
+            self._text, self._partial_is_newest = "", False
             self.endpointer.restart()
 
     # --- control, from any thread -----------------------------------------------------------
@@ -110,6 +117,11 @@ class Listener:
         """The latest partial transcript of the open utterance ("" if none)."""
         return self._text if self._active else ""
 
+    def partial_words(self) -> str:
+        """The streaming recognizer's latest words when they are newer than the last
+        checkpoint ("" without partials, as with Whisper, or when none came since)."""
+        return self._text if self._active and self._partial_is_newest else ""
+
     def request_checkpoint(self) -> bool:
         """At a pause in an open-mic turn: ask for the words so far with final quality while
         the utterance stays open. A `TranscriptCheckpoint` comes out of a later `process()`
@@ -127,6 +139,11 @@ class Listener:
                 lambda result: self._checkpoints.append((turn, result)))
             return True
 
+    @property
+    def checkpoint_pending(self) -> bool:
+        """A checkpoint was asked for and its words have not come yet."""
+        return self._active and self._checkpoint is PENDING
+
     def _take_checkpoints(self) -> list[Event]:
         events: list[Event] = []
         while self._checkpoints:
@@ -135,7 +152,7 @@ class Listener:
                     or self._cancel.is_set() or self._checkpoint is not PENDING):
                 continue
             self._checkpoint = result
-            self._text = result.text
+            self._text, self._partial_is_newest = result.text, False
             events.append(TranscriptCheckpoint(turn_id=turn, generation=self.generation,
                                                t_ns=self.clock.now_ns(), text=result.text))
         return events
@@ -145,6 +162,28 @@ class Listener:
         if not self._active or self._ptt_since is not None:
             return 0.0
         return self.endpointer.silence_ms()
+
+    def recent_audio(self) -> np.ndarray:
+        """The open utterance's last AUDIO_KEPT_S of audio, from before its onset (int16)."""
+        with self._lock:
+            if not self._audio:
+                return np.zeros(0, np.int16)
+            return np.concatenate(self._audio)
+
+    def end_now(self, reason: str) -> list[Event]:
+        """End the open open-mic utterance now, at its last voiced frame (the end-of-turn model
+        is sure it is complete): SpeechEnded and FinalTranscript, as the endpointer would."""
+        with self._lock:
+            if not self._active or self._ptt_since is not None:
+                return []
+            return self._end(self.endpointer.last_voiced_end_ns, reason)
+
+    def _keep_audio(self, frame: AudioFrame) -> None:
+        self._audio.append(frame.samples)
+        self._audio_samples += len(frame.samples)
+        limit = int(AUDIO_KEPT_S * frame.sample_rate)
+        while self._audio_samples - len(self._audio[0]) >= limit:
+            self._audio_samples -= len(self._audio.popleft())
 
     def voiced_ms(self) -> float:
         if not self._active:
@@ -161,6 +200,8 @@ class Listener:
             events += self._take_checkpoints()
             events += self._apply_controls(until_ns=frame.t_ns + frame.duration_ns // 2)
             self._last_end_ns = frame.t_end_ns
+            if self._active:
+                self._keep_audio(frame)
             if self._ptt_since is not None:
                 self.endpointer.ring.push(frame)
                 events += self._feed(frame)
@@ -213,7 +254,7 @@ class Listener:
             self._cancel.clear()
             self._active = False
             self._ptt_since = None
-            self._text = ""
+            self._text, self._partial_is_newest = "", False
             # The endpointer keeps its state: the rest of the cancelled speech must not open
             # a new turn; the next one starts after the next silence.
         return []
@@ -223,10 +264,14 @@ class Listener:
     def _begin(self, onset_ns: int, preroll: list[AudioFrame]) -> list[Event]:
         self.turn_id += 1
         self._active = True
-        self._text = ""
+        self._text, self._partial_is_newest = "", False
         self.recognizer.begin()
         self._checkpoint, self._paused = None, []
         self.utterance_start_ns = preroll[0].t_ns if preroll else onset_ns
+        self._audio.clear()
+        self._audio_samples = 0
+        for frame in preroll:
+            self._keep_audio(frame)
         events: list[Event] = [SpeechStarted(turn_id=self.turn_id, generation=self.generation,
                                              t_ns=self.clock.now_ns(), t_onset_ns=onset_ns)]
         for frame in preroll:
@@ -248,7 +293,7 @@ class Listener:
         partial = self.recognizer.accept(frame.samples)
         if partial is None or self._cancel.is_set():
             return []
-        self._text = partial.text
+        self._text, self._partial_is_newest = partial.text, True
         return [PartialTranscript(turn_id=self.turn_id, generation=self.generation,
                                   t_ns=self.clock.now_ns(), text=partial.text,
                                   stable_text=partial.stable_text)]
@@ -271,7 +316,7 @@ class Listener:
         final = FinalTranscript(turn_id=self.turn_id, generation=self.generation,
                                 t_ns=self.clock.now_ns(), text=result.text, words=result.words,
                                 engine=self.recognizer.engine)
-        self._text = ""
+        self._text, self._partial_is_newest = "", False
         return [ended, final]
 
     @property

@@ -26,8 +26,10 @@ log = logging.getLogger(__name__)
 # settings whose change needs the models reloaded, or the audio devices reopened
 ENGINE_KEYS = {"stt": ("engine", "language", "vosk_model", "whisper_model"),
                "llm": ("model", "context_size", "threads", "gpu_layers"),
-               "tts": ("engine", "voice", "rate", "cache_entries")}
+               "tts": ("engine", "voice", "rate", "cache_entries"),
+               "turn": ("detector", "model")}
 DEVICE_KEYS = {"audio": ("input_device", "output_device", "frame_ms", "output_block_ms")}
+LOOP_SECTIONS = ("vad", "conversation", "turn")  # read live by the running loop
 
 
 def _changed(old: Settings, new: Settings, keys: dict) -> bool:
@@ -159,7 +161,7 @@ class Session:
         """A new conversation with the engines (no other runs: nothing races the settings)."""
         loop, self._loop_settings = self._loop_settings, None
         if loop is not None:
-            for section in ("vad", "conversation"):
+            for section in LOOP_SECTIONS:
                 for key, value in vars(getattr(loop, section)).items():
                     setattr(getattr(self.settings, section), key, value)
         source, speaker = self._open_devices(self.settings)
@@ -291,6 +293,7 @@ class Session:
             self.settings.audio = new.audio
             for section in ("stt", "llm", "tts"):
                 setattr(self.settings, section, getattr(new, section))
+            self.settings.turn.detector, self.settings.turn.model = new.turn.detector, new.turn.model
             self.engines = engines
             self._start_conversation()
         if old_engines is not None:

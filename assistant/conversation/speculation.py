@@ -3,9 +3,13 @@ the conversation thread asks after each frame and acts on the answer.
 
 While the user talks, the LLM reads the words recognised so far (prefill). At a short pause
 (`conversation.speculative_silence_ms`) the recognizer closes what it heard so far with final
-quality (a checkpoint) and the reply starts on it; its audio is held back. When the endpointer
-then ends the turn on the same words, the held audio plays at once; if the user goes on
-talking, the speculative reply is thrown away and the turn carries on as if nothing happened.
+quality (a checkpoint) and the reply starts on it. A streaming recognizer (Vosk) needs no
+checkpoint: its partial words at a pause are as good as final almost always, and a checkpoint
+costs 150-350 ms of CPU (Vosk's Korean model on this machine) just when the reply and the
+end-of-turn model need it; the reply starts on the partial words at once. Its audio is held
+back. When the turn then ends on the same words, the held audio plays at
+once; if the user goes on talking, the speculative reply is thrown away and the turn carries
+on as if nothing happened.
 """
 
 from __future__ import annotations

@@ -39,6 +39,12 @@ class Turn:
     barge_in: bool = False  # this turn's speech interrupted the previous reply
     prefilled: str = ""  # the user's words the LLM has already read ahead
     checkpoint_requested: bool = False  # a speculative transcript was asked for
+    pause_asked: bool = False  # the end-of-turn model was asked about the current pause
+    verdict_request: int = 0  # which pause the model was last asked about
+    verdicts: list = field(default_factory=list)  # (probability, inference ms) per answer
+    # "complete", heard before the pause's words were known: decided when they are
+    waiting_for_words: bool = False
+    end_reason: str = ""  # "model", "silence", "ptt", "eof" or "text"
     during_reply: bool = False  # began while a reply was in progress (counts only as barge-in)
     continues: "Turn | None" = field(default=None, repr=False)  # the turn resumed after a pause
     speculative_text: str | None = None  # the partial the LLM started on, before the final
@@ -103,6 +109,12 @@ class Turn:
             "t_first_audio_ms": rel(timeline.marks.get("first_played")),
             "v2v_ms": timeline.v2v_ms(),
             "stages_ms": timeline.stages_ms(),
+            "end_of_turn": {
+                "by": self.end_reason or None,
+                "probability": self.verdicts[-1][0] if self.verdicts else None,
+                "checks": len(self.verdicts),
+                "inference_ms": [ms_ for _p, ms_ in self.verdicts],
+            },
         }
 
 

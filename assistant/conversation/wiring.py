@@ -54,6 +54,7 @@ class Engines:
     endpointer: Endpointer
     llm: object
     tts: object
+    turn_detector: object = None  # a TurnDetectorThread, or None: turns end on silence
     started: bool = field(default=False, init=False)
 
     @classmethod
@@ -71,7 +72,8 @@ class Engines:
         recognizer = ThreadedRecognizer(make_recognizer(settings, manager, notify=notify))
         llm_path = manager.resolve("llm-gguf", settings.llm.model)
         return cls(settings=settings, recognizer=recognizer, endpointer=Endpointer(settings.vad),
-                   llm=LlmEngine(settings.llm, llm_path), tts=make_tts(settings.tts, manager))
+                   llm=LlmEngine(settings.llm, llm_path), tts=make_tts(settings.tts, manager),
+                   turn_detector=make_turn_detector(settings, manager, notify))
 
     def start(self) -> None:
         """Load and warm every model (seconds; run it off the UI thread)."""
@@ -81,15 +83,35 @@ class Engines:
         self.endpointer.start()
         self.llm.start()
         self.tts.start()
+        if self.turn_detector is not None:
+            self.turn_detector.start()
         self.started = True
 
     def close(self) -> None:
-        for stage in (self.recognizer, self.endpointer, self.llm, self.tts):
+        for stage in (self.recognizer, self.endpointer, self.llm, self.tts, self.turn_detector):
+            if stage is None:
+                continue
             try:
                 stage.close()
             except Exception:
                 log.exception("closing %s failed", type(stage).__name__)
         self.started = False
+
+
+def make_turn_detector(settings: Settings, manager, notify: Callable[[str], None]):
+    """The end-of-turn model on its thread, or None (the turn ends on silence): the setting
+    says "silence", or the model is not installed (said once, with what to run)."""
+    if settings.turn.detector != "smart":
+        return None
+    from assistant.errors import ModelError
+    from assistant.turn_detection.smart_turn import SmartTurn, TurnDetectorThread
+
+    try:
+        path = manager.resolve("turn-detector", settings.turn.model)
+    except ModelError as exc:
+        notify(f"{exc} Until then a turn ends after {settings.vad.end_silence_ms} ms of silence.")
+        return None
+    return TurnDetectorThread(SmartTurn(path))
 
 
 def build_conversation(settings: Settings, *, engines: Engines, source: AudioSource,
@@ -126,5 +148,6 @@ def build_conversation(settings: Settings, *, engines: Engines, source: AudioSou
         settings, floor=floor, listener=listener, workers=workers, output=output,
         speaker=speaker, llm=engines.llm, tts=engines.tts, history=history, clock=clock,
         publish=observers.publish, echo_filter=echo_filter,
-        speculation=Speculation(settings.conversation, enabled=not sequential))
+        speculation=Speculation(settings.conversation, enabled=not sequential),
+        turn_detector=engines.turn_detector)
     return Lane(conversation, source, observers, pace_by_replies=pace_by_replies)

@@ -33,12 +33,28 @@ class ScriptedRecognizer(Recognizer):
     streaming = True
     supports_checkpoint = True
 
-    def __init__(self, lines: list[str]):
+    def __init__(self, lines: list[str], partials: bool = True):
         super().__init__("scripted")
         self.lines = list(lines)
+        self.partials = partials  # False: words only from checkpoints and finals (Whisper)
         self.utterances = 0  # begun so far: the n-th hears line n
         self.frames = 0
         self.checkpoints = 0
+        # True: a checkpoint's words come only when the test calls release_checkpoints()
+        # (a slow decode, as Whisper's is); False: at once
+        self.hold_checkpoints = False
+        self._held: list = []
+
+    def checkpoint_async(self, done) -> None:
+        if self.hold_checkpoints:
+            self._held.append(done)
+        else:
+            super().checkpoint_async(done)
+
+    def release_checkpoints(self) -> None:
+        held, self._held = self._held, []
+        for done in held:
+            done(self.checkpoint())
 
     def start(self) -> None:
         pass
@@ -54,7 +70,7 @@ class ScriptedRecognizer(Recognizer):
 
     def accept(self, samples: np.ndarray) -> Partial | None:
         self.frames += 1
-        if self.frames % 10:
+        if self.frames % 10 or not self.partials:
             return None
         words = self._line().split()
         return Partial(text=" ".join(words[:max(1, self.frames // 10)]))
@@ -161,3 +177,19 @@ def tone(ms: int, amplitude: int = 3000) -> np.ndarray:
 
 def quiet(ms: int) -> np.ndarray:
     return np.zeros(RATE * ms // 1000, np.int16)
+
+
+class ScriptedTurnDetector:
+    """The end-of-turn model's interface, answering at once with the next probability of its
+    script (the last one again when the script is used up); records the audio it heard."""
+
+    def __init__(self, probabilities: list[float]):
+        self.probabilities = list(probabilities)
+        self.heard: list[np.ndarray] = []
+
+    def ask(self, turn_id: int, request: int, audio: np.ndarray, on_verdict) -> None:
+        from assistant.turn_detection.smart_turn import Verdict
+
+        self.heard.append(audio)
+        p = self.probabilities.pop(0) if len(self.probabilities) > 1 else self.probabilities[0]
+        on_verdict(Verdict(turn_id, request, p, inference_ms=1.0))

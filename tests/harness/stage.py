@@ -88,7 +88,8 @@ class GuardedEcho(NoEchoFilter):
 
 class Stage:
     def __init__(self, lines: list[str] = ("hello there",), reply: str = "Sure. Here it is.",
-                 settings: Settings | None = None, seconds_per_word: float = 0.2, llm=None):
+                 settings: Settings | None = None, seconds_per_word: float = 0.2, llm=None,
+                 turn_detector=None):
         self.settings = settings or Settings()
         self.clock = ManualClock(T0)
         self.events: list[Event] = []
@@ -110,7 +111,8 @@ class Stage:
             self.settings, floor=floor, listener=self.listener, workers=self.workers,
             output=self.output, speaker=self.speaker, llm=self.llm, tts=self.tts,
             history=ChatHistory("Be brief."), clock=self.clock, publish=self.events.append,
-            echo_filter=self.echo, speculation=Speculation(self.settings.conversation))
+            echo_filter=self.echo, speculation=Speculation(self.settings.conversation),
+            turn_detector=turn_detector)
         self.speaker.on_event = self.conversation.report
         self.speaker.start()
         self.conversation.set_timeline_origin(T0)
@@ -125,13 +127,14 @@ class Stage:
             self.step(AudioFrame(samples=audio[i:i + FRAME], t_ns=self._t_audio))
 
     def step(self, frame: AudioFrame | None = None) -> None:
-        """One 20 ms tick: play, hear `frame`, answer, move the clock on."""
+        """One 20 ms tick: the clock moves on (a frame is there once its last sample was
+        captured), the speaker plays a block, `frame` is heard and answered."""
+        self.clock.advance(20 * NS_PER_MS)
         self.speaker.step(self.clock.now_ns())
         if frame is not None:
             self.conversation.inbox.put_frame(frame)
             self._t_audio += 20 * NS_PER_MS
         self.settle()
-        self.clock.advance(20 * NS_PER_MS)
 
     def settle(self) -> None:
         """Run the workers and drain the inbox until nothing is left to do."""
