@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from assistant.events import (
     FinalTranscript, Notice, PartialTranscript, SpeechEnded, SpeechStarted, StatusChanged,
-    TurnCompleted,
+    TurnCompleted, TurnHeld,
 )
 from ui import first_run
 from ui.banner import Banner
@@ -246,6 +246,8 @@ class MainWindow(QMainWindow):
             self.transcript.hearing()
         elif isinstance(event, PartialTranscript):
             self.transcript.show_partial(event.text, event.stable_text)
+        elif isinstance(event, TurnHeld):
+            self.transcript.pausing()
         elif isinstance(event, SpeechEnded):
             pass
         elif isinstance(event, FinalTranscript):

@@ -43,15 +43,29 @@ def audio_page(dialog) -> QWidget:
 
 
 def conversation_page(dialog) -> QWidget:
-    s, c = dialog.settings.vad, dialog.settings.conversation
+    s, c, t = dialog.settings.vad, dialog.settings.conversation, dialog.settings.turn
     page = QWidget()
     form = Form(dialog.fields, page)
     form.add("conversation.mode", "Mode",
              combo([("Push-to-talk", "ptt"), ("Open mic", "open-mic")], c.mode))
     form.add("vad.aggressiveness", "Noise filtering", combo(VAD_LEVELS, s.aggressiveness),
              hint="How strictly the voice detector ignores sounds that are not speech.")
-    form.add("vad.end_silence_ms", "End of turn after (ms)", line(s.end_silence_ms),
-             hint="Silence that ends your turn in open-mic mode; shorter answers sooner.")
+    form.add("turn.detector", "Knowing when you are done",
+             combo([("Listen for a finished sentence (end-of-turn model)", "smart"),
+                    ("Wait for a silence", "silence")], t.detector),
+             hint="The model hears whether you finished your sentence, so a pause to think "
+                  "does not end your turn and a finished question is answered at once.")
+    form.add("turn.threshold", "Sure enough at", line(t.threshold),
+             hint="How sure the model must be that you are done (0.05–0.99); higher waits "
+                  "more often for a longer silence.")
+    form.add("turn.check_silence_ms", "Ask the model after (ms)", line(t.check_silence_ms),
+             hint="The pause after which the model is first asked.")
+    form.add("turn.max_silence_ms", "End of turn at the latest after (ms)",
+             line(t.max_silence_ms),
+             hint="However unsure the model is, a silence this long ends your turn.")
+    form.add("vad.end_silence_ms", "End of turn on silence after (ms)", line(s.end_silence_ms),
+             hint="With 'wait for a silence' (or without the model): the silence that ends "
+                  "your turn in open-mic mode; shorter answers sooner.")
     form.add("conversation.continuation_ms", "Go on after a pause within (ms)",
              line(c.continuation_ms),
              hint="Talking again this soon after your turn ended continues it: the reply just "

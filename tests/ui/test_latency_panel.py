@@ -85,3 +85,16 @@ def test_hovering_a_segment_or_a_bar_shows_its_figure(qtbot):
     point = QPoint(chart.width() - 2, chart.height() // 2)
     QApplication.sendEvent(chart, QHelpEvent(QEvent.Type.ToolTip, point, chart.mapToGlobal(point)))
     assert QToolTip.text() == "661 ms (last turn)"
+
+
+def test_the_end_of_turn_says_what_decided_it(qtbot):
+    panel = LatencyPanel()
+    qtbot.addWidget(panel)
+    panel.add_turn({"v2v_ms": 260.0, "stages_ms": STAGES,
+                    "end_of_turn": {"by": "model", "probability": 0.932, "checks": 1}})
+    assert panel.end_label.text() == "End of turn: model says complete, p = 0.93"
+    panel.add_turn({"v2v_ms": 1600.0, "stages_ms": STAGES,
+                    "end_of_turn": {"by": "silence", "probability": 0.2, "checks": 2}})
+    assert panel.end_label.text() == "End of turn: silence timeout (the model said not yet, 2×)"
+    panel.add_turn({"v2v_ms": 300.0, "stages_ms": STAGES, "end_of_turn": {"by": "ptt"}})
+    assert panel.end_label.text() == "End of turn: you let go of the key"

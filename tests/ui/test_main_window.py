@@ -181,3 +181,16 @@ def test_a_speculative_reply_before_the_final_transcript_joins_its_turn(open_win
     assert len(window.conversation.turns) == 1
     assert window.conversation.turns[0].user_label.text() == "what is the capital of France"
     assert "Paris" in reply_text(window)
+
+
+def test_a_thinking_pause_shows_that_it_waits(open_window, qtbot):
+    from assistant.events import PartialTranscript, SpeechStarted, TurnHeld
+    from ui.widgets.transcript import WAITING
+
+    window = open_window()
+    window.on_events([SpeechStarted(turn_id=1, t_onset_ns=1),
+                      PartialTranscript(turn_id=1, text="what is the capital of"),
+                      TurnHeld(turn_id=1, probability=0.12)])
+    assert WAITING in window.transcript.text() and "capital" in window.transcript.text()
+    window.on_events([PartialTranscript(turn_id=1, text="what is the capital of France")])
+    assert WAITING not in window.transcript.text()

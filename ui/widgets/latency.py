@@ -17,6 +17,21 @@ from ui import theme
 from ui.widgets.history_chart import HistoryChart
 
 
+def end_of_turn_text(metrics: dict) -> str:
+    """How the last turn ended, in words: what decided that the user was done."""
+    info = metrics.get("end_of_turn") or {}
+    by, probability = info.get("by"), info.get("probability")
+    if by == "model":
+        return f"End of turn: model says complete, p = {probability:.2f}"
+    if by == "silence":
+        asked = info.get("checks") or 0
+        detail = f" (the model said not yet, {asked}×)" if asked else ""
+        return f"End of turn: silence timeout{detail}"
+    return {"ptt": "End of turn: you let go of the key",
+            "text": "End of turn: a typed question",
+            "eof": "End of turn: the input ended"}.get(by, "")
+
+
 def stage_tooltip(name: str, value: float | None) -> str:
     return f"<b>{theme.STAGE_LABELS[name]}</b>: {theme.format_ms(value)}<br>{STAGE_HELP[name]}"
 
@@ -128,6 +143,9 @@ class LatencyPanel(QWidget):
             self.stage_labels[name] = value
             self._stage_rows[name] = (swatch, label, value)
         legend.setColumnStretch(1, 1)
+        self.end_label = QLabel("")
+        self.end_label.setObjectName("hint")
+        self.end_label.setWordWrap(True)
 
         self.history = HistoryChart(capacity=window)
         history_title = QLabel(f"Last {window} turns")
@@ -143,6 +161,7 @@ class LatencyPanel(QWidget):
         layout.addSpacing(6)
         layout.addWidget(self.bar)
         layout.addLayout(legend)
+        layout.addWidget(self.end_label)
         layout.addSpacing(8)
         layout.addWidget(history_title)
         layout.addWidget(self.history)
@@ -171,6 +190,7 @@ class LatencyPanel(QWidget):
             label.setText(theme.format_ms(value))
             for widget in self._stage_rows[name]:
                 widget.setToolTip(stage_tooltip(name, value))
+        self.end_label.setText(end_of_turn_text(metrics))
         self.stats.add(v2v)
         self.history.add(v2v)
         self._set_value(self.p50_label, self.stats.p50, "p50 ")

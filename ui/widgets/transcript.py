@@ -14,6 +14,8 @@ from PySide6.QtWidgets import QLabel, QSizePolicy
 
 STABLE_STYLE = "color:#1f2933;"
 CHANGING_STYLE = "color:#8a94a3; font-style:italic;"
+WAITING_STYLE = "color:#5b7bb0; font-size:90%;"
+WAITING = "… take your time, I am listening"
 
 
 def split_partial(text: str, stable_text: str) -> tuple[str, str]:
@@ -35,6 +37,7 @@ class TranscriptView(QLabel):
         self.setMinimumHeight(44)
         self.stable = ""
         self.changing = ""
+        self.waiting = False  # the user paused, and the end-of-turn model says: not done
         self.placeholder = ""
         self.set_placeholder("Hold the button or the Space bar and speak, or type below.")
 
@@ -45,6 +48,13 @@ class TranscriptView(QLabel):
 
     def show_partial(self, text: str, stable_text: str = "") -> None:
         self.stable, self.changing = split_partial(text, stable_text)
+        self.waiting = False  # words again: they are talking
+        self._render()
+
+    def pausing(self) -> None:
+        """The user paused mid-sentence; the assistant waits for the rest (it says so, so a
+        person who is thinking knows they are not being cut off)."""
+        self.waiting = True
         self._render()
 
     def hearing(self) -> None:
@@ -54,13 +64,14 @@ class TranscriptView(QLabel):
 
     def clear(self) -> None:
         self.stable = self.changing = ""
+        self.waiting = False
         self._render()
 
     def plain_text(self) -> str:
         return " ".join(part for part in (self.stable, self.changing) if part)
 
     def _render(self) -> None:
-        if not self.stable and not self.changing:
+        if not self.stable and not self.changing and not self.waiting:
             self.setText(f"<span style='color:#9aa3af;'>{html.escape(self.placeholder)}</span>")
             return
         parts = []
@@ -68,4 +79,6 @@ class TranscriptView(QLabel):
             parts.append(f"<span style='{STABLE_STYLE}'>{html.escape(self.stable)}</span>")
         if self.changing:
             parts.append(f"<span style='{CHANGING_STYLE}'>{html.escape(self.changing)}</span>")
+        if self.waiting:
+            parts.append(f"<span style='{WAITING_STYLE}'>{WAITING}</span>")
         self.setText(" ".join(parts))
