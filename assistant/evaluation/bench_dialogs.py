@@ -133,6 +133,9 @@ def write_dialogs(out_dir: Path, language: str = "ko") -> list[Path]:
     recordings = write_recordings_dialog(out_dir, fixtures)
     if recordings is not None:
         written.append(recordings)
+    from assistant.evaluation.pause_dialogs import write_pause_dialog  # it imports this module
+
+    written.append(write_pause_dialog(out_dir))
     return written
 
 
