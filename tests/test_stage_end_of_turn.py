@@ -132,34 +132,29 @@ def test_words_that_stop_mid_phrase_overrule_a_sure_answer():
     assert len(stage.of(PlaybackStarted)) == 1
 
 
-def test_partial_words_start_the_reply_and_a_sure_answer_plays_it_before_the_checkpoint():
+def test_a_sure_answer_starts_the_reply_on_the_partial_words_not_after_the_final_decode():
+    stage, _ = smart([0.9], lines=["what time is it"])
+    stage.settings.conversation.speculative_start = False  # no reply begun at the pause
+    stage.feed(quiet(300), tone(800), quiet(1500))
+    [ended] = stage.of(SpeechEnded)
+    assert ended.reason == "model"
+    kinds = [type(e).__name__ for e in stage.events
+             if isinstance(e, FinalTranscript) or getattr(e, "state", "") == "thinking"]
+    assert kinds == ["StatusChanged", "FinalTranscript"]  # the final is not awaited
+    [turn] = stage.completed()
+    assert turn.user_text == "what time is it" and stage.llm.asked == ["what time is it"]
+
+
+def test_a_sure_answer_before_the_checkpoint_answers_the_partial_words_at_once():
     stage, _ = smart([0.9], lines=["what time is it"])
     stage.recognizer.hold_checkpoints = True  # a slow checkpoint (Vosk's Korean model)
     stage.feed(quiet(300), tone(800), quiet(300))
-    assert stage.llm.asked == ["what time is it"]  # at the 120 ms pause, on the partial words
     [ended] = stage.of(SpeechEnded)
     assert ended.reason == "model"
+    assert stage.llm.asked == ["what time is it"]  # the partial words, not awaited
     [played] = stage.of(PlaybackStarted)
-    assert (played.t_ns - ended.t_true_end_ns) / MS <= 150 + 40  # the checkpoint is not awaited
+    assert (played.t_ns - ended.t_true_end_ns) / MS <= 150 + 40
     stage.recognizer.release_checkpoints()
     stage.feed(quiet(1000))
     [turn] = stage.completed()
     assert turn.user_text == "what time is it" and not turn.interrupted
-
-
-def test_words_that_change_in_the_pause_are_answered_at_the_end_without_the_final_decode():
-    stage, _ = smart([0.9], lines=["what time is it"], check_silence_ms=300)
-    stage.feed(quiet(300), tone(800), quiet(130))  # a reply starts on the partial words
-    assert stage.llm.asked == ["what time is it"]
-    stage.recognizer.lines[0] = "what time is it now"  # a later partial hears one more word
-    stage.feed(quiet(1500))
-    assert stage.llm.asked == ["what time is it", "what time is it now"]
-    kinds = [type(e).__name__ for e in stage.events
-             if isinstance(e, FinalTranscript) or getattr(e, "state", "") == "thinking"]
-    assert kinds == ["StatusChanged", "StatusChanged", "FinalTranscript"]  # not awaited
-    [ended] = stage.of(SpeechEnded)
-    assert ended.reason == "model"
-    [played] = stage.of(PlaybackStarted)
-    assert (played.t_ns - ended.t_ns) / MS <= 20
-    [turn] = stage.completed()
-    assert turn.user_text == "what time is it now" and not turn.interrupted

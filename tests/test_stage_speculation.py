@@ -21,7 +21,7 @@ def test_the_reply_starts_at_a_short_pause_and_is_held_until_the_turn_ends():
     stage.feed(quiet(200))  # past the 120 ms speculative pause, short of the 400 ms end
     assert len(thinking_at(stage)) == 1  # the reply is being written...
     assert stage.of(PlaybackStarted) == []  # ...but nobody hears it yet
-    assert stage.recognizer.checkpoints == 0  # on the partial words: no checkpoint needed
+    assert stage.recognizer.checkpoints == 1
     stage.feed(quiet(1500))
     [ended] = stage.of(SpeechEnded)
     [played] = stage.of(PlaybackStarted)

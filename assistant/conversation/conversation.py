@@ -242,13 +242,7 @@ class Conversation:
         turn = self.floor.listening
         step = self.speculation.after_frame(turn, self.floor.replying, self.listener.silence_ms())
         if step is Step.CHECKPOINT:
-            partial = self.listener.partial_words().strip()
-            if partial and self.speculation.starts_on_checkpoint(
-                    turn, self.floor.replying, partial, self.listener.silence_ms()):
-                turn.checkpoint_requested = True
-                self.replies.start(turn, turn.spoken_text(partial), speculative=True)
-            else:
-                turn.checkpoint_requested = self.listener.request_checkpoint()
+            turn.checkpoint_requested = self.listener.request_checkpoint()
         elif step is Step.DISCARD:
             self.replies.discard(turn)
 
@@ -296,8 +290,9 @@ class Conversation:
         if self.speculation.commit_at_end(turn, self.floor.replying, True, words):
             self.replies.commit(turn)  # the reply already written plays at once
         elif self.listener.partial_words().strip() and self._may_answer_now(turn):
-            # the streaming recognizer's words changed since the speculative start (or none
-            # started): answer them now rather than after the final decode
+            # no speculative reply on these words yet (its checkpoint is still being decoded,
+            # or speculation is off): answer the streaming recognizer's words now, not after
+            # the final decode
             if self.floor.replying is turn:
                 self.replies.discard(turn)
             self.replies.start(turn, turn.spoken_text(words.strip()), speculative=True)

@@ -3,11 +3,11 @@ the conversation thread asks after each frame and acts on the answer.
 
 While the user talks, the LLM reads the words recognised so far (prefill). At a short pause
 (`conversation.speculative_silence_ms`) the recognizer closes what it heard so far with final
-quality (a checkpoint) and the reply starts on it. A streaming recognizer (Vosk) needs no
-checkpoint: its partial words at a pause are as good as final almost always, and a checkpoint
-costs 150-350 ms of CPU (Vosk's Korean model on this machine) just when the reply and the
-end-of-turn model need it; the reply starts on the partial words at once. Its audio is held
-back. When the turn then ends on the same words, the held audio plays at
+quality (a checkpoint) and the reply starts on it; its audio is held back. After a checkpoint
+the words stop changing during the pause, so the end of the turn finds the same words and
+lets the reply out. (Starting on a streaming recognizer's partial words instead, before the
+checkpoint, was measured on Vosk's Korean model: its partial and final words differ often,
+and the restarts and the CPU they took made replies later, not sooner.) When the turn then ends on the same words, the held audio plays at
 once; if the user goes on talking, the speculative reply is thrown away and the turn carries
 on as if nothing happened.
 """
