@@ -118,8 +118,15 @@ class Conversation:
 
     @property
     def holding_frames(self) -> bool:
-        """A reply is on its way: a fast replay waits with its next frame (lane.py)."""
-        return self.floor.replying is not None or not self.workers.idle()
+        """A reply is on its way: a fast replay waits with its next frame (lane.py). Not a
+        speculative reply of the open turn once it is written: only the turn's end lets it
+        out, and the end needs the frames (a silence, or the model's next pause)."""
+        turn, reply = self.floor.listening, self.floor.replying
+        if turn is not None and turn.verdict_answered < turn.verdict_request:
+            return True  # the model is being asked about this pause: hear its answer first
+        if reply is not None and reply is turn and not reply.committed:
+            return not self.workers.idle()
+        return reply is not None or not self.workers.idle()
 
     # --- the conversation thread ----------------------------------------------------------
 
@@ -265,6 +272,7 @@ class Conversation:
         if (turn is None or turn.turn_id != verdict.turn_id
                 or verdict.request != turn.verdict_request):
             return  # a pause that is over: the turn ended, or the user went on meanwhile
+        turn.verdict_answered = verdict.request
         turn.verdicts.append((round(verdict.probability, 3), verdict.inference_ms))
         if self.listener.silence_ms() == 0:
             return  # talking again

@@ -41,6 +41,7 @@ class Turn:
     checkpoint_requested: bool = False  # a speculative transcript was asked for
     pause_asked: bool = False  # the end-of-turn model was asked about the current pause
     verdict_request: int = 0  # which pause the model was last asked about
+    verdict_answered: int = 0  # the last pause whose verdict came back
     verdicts: list = field(default_factory=list)  # (probability, inference ms) per answer
     # "complete", heard before the pause's words were known: decided when they are
     waiting_for_words: bool = False

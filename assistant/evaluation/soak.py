@@ -30,7 +30,9 @@ LINES = ("오늘 날씨가 어때요", "좋은 책을 추천해 주세요", "커
 WARM_UP_TURNS = 100
 
 
-def make_dialog(path: Path, turns: int, pause_s: float = 1.2) -> Path:
+# longer than turn.max_silence_ms (1.5 s): each line is a turn of its own whatever the
+# end-of-turn model makes of espeak-ng's Korean (it often hears it as unfinished)
+def make_dialog(path: Path, turns: int, pause_s: float = 2.0) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         lines = [speak(text, "ko", Path(tmp)) for text in LINES]
     gap = np.zeros(int(pause_s * RATE), dtype=np.float32)

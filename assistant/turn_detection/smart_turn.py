@@ -133,7 +133,7 @@ class TurnDetectorThread:
                 probability = self.detector.probability(audio)
             except Exception:
                 log.exception("the end-of-turn model failed; the turn ends on silence")
-                continue
+                probability = 0.0  # an answer all the same: "not sure", so silence decides
             spent = (time.perf_counter() - began) * 1000
             self.inference_ms = (self.inference_ms + [spent])[-200:]
             on_verdict(Verdict(turn_id, request, probability, round(spent, 1)))
