@@ -103,6 +103,11 @@ def speech_page(dialog) -> QWidget:
     get_whisper.clicked.connect(lambda: dialog.open_downloads("stt-whisper"))
     form.add("stt.whisper_model", "Whisper model", dialog.whisper_combo,
              extra=row(dialog.whisper_combo, get_whisper))
+    form.add("stt.whisper_trimmed", "Whisper speed",
+             checkbox("Decode only the length of what I said (about 3x faster)",
+                      s.whisper_trimmed),
+             hint="Off: every decode uses Whisper's full 30 s window. A decode that looks "
+                  "wrong is redone with the full window either way.")
     return page
 
 

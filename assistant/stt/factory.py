@@ -122,8 +122,8 @@ def make_recognizer(settings: Settings, model_manager=None, notify: Callable[[st
                              " or use --engine whisper.")
         return VoskRecognizer(path, language)
     if engine == "whisper":
-        if model_path is not None:
-            return WhisperRecognizer(Path(model_path), language)
-        return WhisperRecognizer(_resolve("stt-whisper", stt.whisper_model or "whisper-tiny",
-                                          model_manager), language)
+        if model_path is None:
+            model_path = _resolve("stt-whisper", stt.whisper_model or "whisper-tiny",
+                                  model_manager)
+        return WhisperRecognizer(Path(model_path), language, trimmed=stt.whisper_trimmed)
     raise ModelError(f"Unknown speech engine '{engine}'; use vosk, whisper or auto.")

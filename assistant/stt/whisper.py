@@ -1,7 +1,7 @@
 """Final-only recognition with faster-whisper (CTranslate2, int8 on the CPU).
 
 Whisper cannot stream: the utterance is buffered as it arrives and decoded once at the end of
-the turn. We segment the audio ourselves, so Whisper's own VAD filter stays off; greedy
+the turn, at its own length rather than padded to 30 s (whisper_trimmed.py). We segment the audio ourselves, so Whisper's own VAD filter stays off; greedy
 decoding at temperature 0 with no fallback keeps the final decode short and predictable.
 """
 
@@ -42,8 +42,11 @@ class WhisperRecognizer(Recognizer):
     supports_checkpoint = True
 
     def __init__(self, model_path: str | Path, language: str = "en", *, beam_size: int = 1,
-                 word_timestamps: bool = False, cpu_threads: int = 0):
+                 word_timestamps: bool = False, cpu_threads: int = 0, trimmed: bool = True):
         super().__init__(model_path, language)
+        self.trimmed = trimmed  # see whisper_trimmed.py
+        self._trimmed_decoder = None
+        self.fallbacks = 0  # trimmed decodes the guards refused
         self.beam_size = beam_size
         self.word_timestamps = word_timestamps
         self.cpu_threads = cpu_threads or min(4, os.cpu_count() or 1)
@@ -64,6 +67,19 @@ class WhisperRecognizer(Recognizer):
                              f"it may be corrupt; {HINT}") from None
         if not self._model.model.is_multilingual and self.language not in ("en", ""):
             log.info("Whisper model %s is English-only; transcribing as English", path)
+        if self.trimmed:
+            from assistant.stt.whisper_trimmed import TrimmedDecoder
+
+            self._trimmed_decoder = TrimmedDecoder(self._model, self.decode_language)
+        self._warm_up()
+
+    def _warm_up(self) -> None:
+        """CTranslate2's first encode and decode of a process are slow (allocation, kernel
+        choice): pay them now, on the path a turn takes, not in the user's first turn."""
+        noise = np.random.default_rng(0).normal(0, 300, 2 * 16000).astype(np.int16)
+        fallbacks = self.fallbacks
+        self._decode([noise])
+        self.fallbacks = fallbacks  # noise may well decode to a refused loop
 
     @property
     def decode_language(self) -> str | None:
@@ -101,6 +117,13 @@ class WhisperRecognizer(Recognizer):
         if self.cancelled or not chunks:
             return Transcript(text="")
         audio = np.concatenate(chunks).astype(np.float32) / 32768.0
+        decoder = self._trimmed_decoder
+        if decoder is not None and not self.word_timestamps and decoder.fits(audio):
+            text = decoder.decode(audio)
+            if text is not None:
+                return Transcript(text=text)
+            self.fallbacks += 1
+            log.info("trimmed Whisper decode %s; decoding the full window", decoder.last_refusal)
         segments, _info = self._model.transcribe(
             audio, language=self.decode_language, beam_size=self.beam_size, temperature=0.0,
             vad_filter=False, condition_on_previous_text=False,

@@ -1,0 +1,103 @@
+"""Whisper at the utterance's own length: the encoder hears the audio plus a margin instead
+of the 30 s window faster-whisper pads every decode to.
+
+An utterance of 2 s padded to 30 s makes the encoder (most of a decode's cost on the CPU)
+work 15 times too hard. CTranslate2's Whisper encoder takes fewer than 3,000 frames, so the
+features are cut to the audio plus MARGIN_S. Whisper was trained on 30 s windows, though, and
+a short window sometimes sends the decoder into a loop ("the the the ..."). Guards catch
+that: the number of tokens is bounded by the audio's duration, and a text that reaches the
+bound, compresses too well (the repetition check faster-whisper itself uses) or repeats a
+phrase is refused (see repeats_a_phrase); the caller then decodes with the full window.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+MARGIN_S = 0.5  # silence after the audio: the decoder sees the utterance end
+MAX_WINDOW_S = 29.0  # beyond this, the full window anyway
+TOKENS_PER_S = 8  # fast English speech is about 4 tokens a second
+MIN_TOKENS = 12
+MAX_COMPRESSION = 2.4  # faster-whisper's compression_ratio_threshold
+
+
+def token_budget(seconds: float) -> int:
+    """How many tokens an utterance of `seconds` may decode to before it is a runaway."""
+    return MIN_TOKENS + math.ceil(seconds * TOKENS_PER_S)
+
+
+def compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def _counts(words: list[str], n: int) -> dict[tuple, int]:
+    counts: dict[tuple, int] = {}
+    for i in range(len(words) - n + 1):
+        gram = tuple(words[i:i + n])
+        counts[gram] = counts.get(gram, 0) + 1
+    return counts
+
+
+def repeats_a_phrase(text: str) -> bool:
+    """A word pair three times, or four words in a row twice: the loops a short window
+    causes ("front, left, front, left, front, left", a clause said again at the end). A real
+    request rarely repeats itself so; when one does, it only costs a full-window decode."""
+    words = [w.strip(".,!?;:\"'").lower() for w in text.split()]
+    words = [w for w in words if w]
+    return (any(c >= 3 for c in _counts(words, 2).values())
+            or any(c >= 2 for c in _counts(words, 4).values()))
+
+
+def runaway(text: str, n_tokens: int, budget: int) -> str | None:
+    """Why a trimmed decode is not to be trusted, or None."""
+    if n_tokens >= budget:
+        return f"reached its token budget ({budget})"
+    if compression_ratio(text) > MAX_COMPRESSION:
+        return "repeats itself (compression)"
+    if repeats_a_phrase(text):
+        return "repeats a phrase"
+    return None
+
+
+class TrimmedDecoder:
+    """Greedy decoding of one utterance at its own length with a loaded faster-whisper
+    `WhisperModel`. `decode()` gives the text, or None when the guards refuse it."""
+
+    def __init__(self, model, language: str | None):
+        from faster_whisper.tokenizer import Tokenizer
+
+        self.model = model
+        self.language = language
+        self.tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual,
+                                   task="transcribe", language=language or "en")
+        self.prompt = model.get_prompt(self.tokenizer, [], without_timestamps=True)
+        self.suppress = sorted(set(self.tokenizer.non_speech_tokens) | {
+            self.tokenizer.transcribe, self.tokenizer.translate, self.tokenizer.sot,
+            self.tokenizer.sot_prev, self.tokenizer.sot_lm, self.tokenizer.no_speech})
+        self.last_refusal: str | None = None
+
+    def fits(self, audio: np.ndarray) -> bool:
+        return len(audio) / SAMPLE_RATE + MARGIN_S <= MAX_WINDOW_S
+
+    def decode(self, audio: np.ndarray) -> str | None:
+        """`audio`: float32 mono at 16 kHz."""
+        seconds = len(audio) / SAMPLE_RATE
+        padded = np.concatenate([audio, np.zeros(int(MARGIN_S * SAMPLE_RATE), np.float32)])
+        features = self.model.feature_extractor(padded, padding=0)
+        frames = features.shape[-1] - features.shape[-1] % 2  # the encoder halves them
+        encoded = self.model.encode(features[:, :frames])
+        budget = token_budget(seconds)
+        result = self.model.model.generate(
+            # one token past the budget: CTranslate2 counts the start token within the prompt,
+            # so reaching the budget is seen, not cut one short
+            encoded, [self.prompt], beam_size=1, max_length=len(self.prompt) + budget + 1,
+            suppress_blank=True, suppress_tokens=self.suppress, return_scores=False)[0]
+        tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
+        text = self.tokenizer.decode(tokens).strip()
+        self.last_refusal = runaway(text, len(tokens), budget)
+        return None if self.last_refusal else text
