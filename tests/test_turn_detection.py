@@ -121,11 +121,14 @@ def clip(parts, tail_s: float = 0.2) -> np.ndarray:
 
 
 def test_clips_with_known_answers(detector, speech, real_audio):
-    from conftest import read16, trim
-
+    from assistant.audio.sources import load_audio
     from assistant.evaluation.pause_dialogs import word_boundary
 
-    rear_right = trim(read16(real_audio("alsa-rear-right.wav")), 300)
+    def trim(samples: np.ndarray, threshold: int = 100) -> np.ndarray:
+        loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
+        return samples[loud[0]:loud[-1] + 1]
+
+    rear_right = trim(load_audio(real_audio("alsa-rear-right.wav")), 300)
     rear = rear_right[: word_boundary(rear_right.astype(np.float32) / 32768)]  # "Rear"
     assert detector.probability(clip([rear_right])) > 0.7  # a real voice, done
     assert detector.probability(clip([rear])) < 0.4  # the same voice, one word in

@@ -178,8 +178,11 @@ def detect_kind(path: Path) -> str:
             return "llm-gguf"
         if path.suffix == ".onnx":
             if not path.with_name(path.name + ".json").is_file():  # a voice has its settings
-                check_turn_detector(path, complete=True)
-                return "turn-detector"
+                try:
+                    check_turn_detector(path, complete=True)
+                    return "turn-detector"
+                except ModelError:
+                    pass  # not Smart Turn either: say what a voice lacks
             piper_voice_file(path)
             return "tts-piper"
         try:
