@@ -152,3 +152,18 @@ def fake_vosk_models(monkeypatch):
     """The tests' fake Vosk folders have the right files but no real weights: the model
     store's trial load (Vosk loading the folder in a child process) is skipped for them."""
     monkeypatch.setattr("assistant.modelstore.vosk_check._trial_load", lambda path: None)
+
+
+@pytest.fixture(scope="session")
+def turn_model_bytes() -> bytes:
+    """The real end-of-turn model's file (set-up installs it; a turn-detector's layout check
+    loads the graph, so a fake will not do). Session scope: read before a test points the
+    data folder elsewhere."""
+    from assistant.errors import ModelError
+    from assistant.modelstore.manager import ModelManager
+
+    try:
+        return ModelManager().resolve("turn-detector", "smart-turn-v3.2-cpu").read_bytes()
+    except ModelError:
+        pytest.skip("the end-of-turn model is not installed (voice-assistant models "
+                    "install-defaults)")

@@ -36,20 +36,6 @@ def server():
         yield running
 
 
-@pytest.fixture(scope="module")
-def turn_model_bytes() -> bytes:
-    """The real end-of-turn model (set-up installs it): its layout check loads the graph.
-    Module scope: read before a test points the data folder elsewhere."""
-    from assistant.errors import ModelError
-    from assistant.modelstore.manager import ModelManager
-
-    try:
-        return ModelManager().resolve("turn-detector", DEFAULT_MODEL_IDS[2]).read_bytes()
-    except ModelError:
-        pytest.skip("the end-of-turn model is not installed (voice-assistant models "
-                    "install-defaults)")
-
-
 @pytest.fixture
 def catalog(tmp_path, server, turn_model_bytes):
     gguf = gguf_bytes(80_000)

@@ -278,18 +278,6 @@ def test_corrupt_registry_is_set_aside(manager):
 # --- PyPI wheels (pip against a local folder, no network) -------------------------------------
 
 
-@pytest.fixture(scope="module")
-def turn_model_bytes() -> bytes:
-    """The real end-of-turn model (set-up installs it; its layout check loads the graph)."""
-    from assistant.errors import ModelError
-
-    try:
-        return ModelManager().resolve("turn-detector", DEFAULT_MODEL_IDS[2]).read_bytes()
-    except ModelError:
-        pytest.skip("the end-of-turn model is not installed (voice-assistant models "
-                    "install-defaults)")
-
-
 @pytest.fixture
 def wheel_manager(tmp_path, turn_model_bytes):
     wheels = tmp_path / "wheels"
