@@ -286,15 +286,15 @@ class Conversation:
 
     def _decide_end_of_turn(self, turn: Turn, probability: float) -> None:
         turn.waiting_for_words = False
+        words = self.listener.current_text()
         complete = self.end_of_turn.complete(probability)
-        if complete and self.end_of_turn.words_unfinished(self.listener.current_text()):
+        if complete and self.end_of_turn.words_unfinished(words):
             self.end_of_turn.hold_ms = self.end_of_turn.hold_silence_ms()  # a shorter wait
             complete = False
         if not complete:
             self.publish(TurnHeld(turn_id=turn.turn_id, generation=self.floor.generation,
                                   t_ns=self.clock.now_ns(), probability=probability))
             return
-        words = self.listener.current_text()
         if self.speculation.commit_at_end(turn, self.floor.replying, True, words):
             self.replies.commit(turn)  # the reply already written plays at once
         elif self.listener.partial_words().strip() and self._may_answer_now(turn):
