@@ -40,6 +40,11 @@ class DownloadCancelled(DownloadError):
         super().__init__(message)
 
 
+def cancel_check(cancel: threading.Event | None) -> Callable[[], bool]:
+    """The `cancelled()` the unpackers ask, from the caller's cancel event (or none)."""
+    return cancel.is_set if cancel is not None else (lambda: False)
+
+
 def _host(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)

