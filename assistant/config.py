@@ -102,9 +102,13 @@ class SttSettings:
     language: str = "en"
     vosk_model: str = ""  # catalog id or folder; "" picks the installed one for the language
     whisper_model: str = "whisper-tiny"
-    # decode an utterance at its own length, not padded to Whisper's 30 s window (about 3x
-    # faster; guarded against runaway output, which falls back to the full window)
+    # decode an utterance at its own length, not padded to Whisper's 30 s window (faster;
+    # guarded against runaway output, which falls back to the full window); only for the
+    # catalog models where that was measured as accurate (trimmed_decode in the catalog)
     whisper_trimmed: bool = True
+    # words on screen while the user talks: the utterance so far decoded again about every
+    # 400 ms at its own length (costs CPU while the user talks, never delays the reply)
+    whisper_live_partials: bool = True
 
 
 @dataclass

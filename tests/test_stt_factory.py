@@ -16,10 +16,16 @@ from assistant.stt.whisper import WhisperRecognizer
 
 
 class FakeManager:
-    def __init__(self, installed=(), ids=None):
+    def __init__(self, installed=(), ids=None, trimmed_ok=("whisper-tiny",)):
         self.installed = list(installed)  # (kind, language, path)
         self.ids = ids or {}  # id -> path
+        self.trimmed_ok = trimmed_ok  # catalog entries with trimmed_decode = true
         self.asked = []
+
+    def catalog_entry(self, model_id):
+        if model_id not in self.ids:
+            return None
+        return SimpleNamespace(id=model_id, trimmed_decode=model_id in self.trimmed_ok)
 
     def find_installed(self, kind, language=None):
         self.asked.append((kind, language))
@@ -55,8 +61,8 @@ def test_auto_falls_back_to_whisper_and_says_so_once(tmp_path):
     recognizer = make_recognizer(settings(language="en-US"), manager, notify=said.append)
     assert isinstance(recognizer, WhisperRecognizer)
     assert recognizer.model_path == tmp_path / "tiny"
-    assert said == ["No Vosk model for 'en-US' is installed; using Whisper (final transcripts "
-                    "only). Run: voice-assistant models download vosk-model-small-en-us-0.15"]
+    assert said == ["No Vosk model for 'en-US' is installed; using Whisper (its live words "
+                    "lag a little behind the voice). Run: voice-assistant models download vosk-model-small-en-us-0.15"]
     assert manager.asked == [("stt-vosk", "en")]
 
 
@@ -69,6 +75,19 @@ def test_explicit_engines_and_ids(tmp_path):
     assert isinstance(vosk, VoskRecognizer) and vosk.model_path == tmp_path / "de"
     chosen = make_recognizer(settings("vosk", vosk_model="vosk-x"), manager)
     assert chosen.model_path == tmp_path / "x"
+
+
+def test_finals_at_their_own_length_only_where_the_catalog_measured_it(tmp_path):
+    manager = FakeManager(ids={"whisper-tiny": tmp_path / "tiny", "whisper-base": tmp_path / "b"})
+    tiny = make_recognizer(settings("whisper"), manager)
+    base = make_recognizer(settings("whisper", whisper_model="whisper-base"), manager)
+    assert tiny.trimmed and not base.trimmed
+    assert tiny.live_partials and base.live_partials  # partials are trimmed either way
+    off = make_recognizer(settings("whisper", whisper_trimmed=False,
+                                   whisper_live_partials=False), manager)
+    assert not off.trimmed and not off.live_partials
+    own = make_recognizer(settings("whisper"), manager, engine="whisper", model_path=tmp_path)
+    assert own.trimmed  # a folder of the user's own follows the setting
 
 
 def test_an_explicit_path_is_used_directly(tmp_path):

@@ -40,7 +40,8 @@ HUMAN_MAX_WER_EACH, HUMAN_MAX_WER_ALL = 0.5, 0.34
 
 @pytest.fixture(scope="module")
 def recognizer(whisper_model):
-    recognizer = WhisperRecognizer(whisper_model, "en")
+    """Final-only (no live partials; tests/test_whisper_live.py covers those)."""
+    recognizer = WhisperRecognizer(whisper_model, "en", live_partials=False)
     recognizer.start()
     yield recognizer
     recognizer.close()
@@ -77,7 +78,7 @@ def test_real_human_voice(recognizer, real_audio):
     assert errors["alsa-front-center.wav"] == 0, errors
 
 
-def test_final_only_at_the_end_of_the_turn(recognizer, speech, tmp_path):
+def test_without_live_partials_the_final_comes_only_at_the_end(recognizer, speech, tmp_path):
     listener = Listener(recognizer, clock=ManualClock())
     listener.endpointer.start()
     audio = np.concatenate([silence(0.5), speech(SENTENCES[0]), silence(1.0)])

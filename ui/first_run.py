@@ -1,6 +1,6 @@
 """First run: no Vosk model for the language yet.
 
-The app still works (the core falls back to Whisper, which gives no live partials), so the
+The app still works (the core falls back to Whisper, whose live words lag a little behind the voice), so the
 window offers the download in the banner instead of stopping, and says what is in use
 meanwhile. Once the model is installed it is chosen in the settings, which reloads the speech
 engine in the background.

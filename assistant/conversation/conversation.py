@@ -325,6 +325,8 @@ class Conversation:
         if turn is None:
             return
         if isinstance(event, PartialTranscript):
+            if event.text.strip():
+                turn.timeline.mark("first_words", event.t_ns)  # on screen from now
             self._publish_for(turn, event)
             upto = self.speculation.prefill_words(turn, self.floor.replying, event.text)
             if upto is not None:

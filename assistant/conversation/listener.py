@@ -51,6 +51,7 @@ class Listener:
         self._ptt_since: int | None = None  # press time while push-to-talk holds the turn
         self._text, self._partial_is_newest = "", False
         self._last_end_ns = 0
+        self._told_speaking: bool | None = None  # what the recognizer was last told
         self.utterance_start_ns = 0  # capture time of the first sample fed for the turn
         # called with each open-mic frame right after the endpointer has seen it and before
         # the recognizer does, so a barge-in decision never waits behind speech recognition
@@ -119,8 +120,11 @@ class Listener:
 
     def partial_words(self) -> str:
         """The streaming recognizer's latest words when they are newer than the last
-        checkpoint ("" without partials, as with Whisper, or when none came since)."""
-        return self._text if self._active and self._partial_is_newest else ""
+        checkpoint ("" when none came since, or when the partials lag the audio, as
+        Whisper's do: they may miss the last words)."""
+        if self.recognizer.live_partials or not self._partial_is_newest or not self._active:
+            return ""
+        return self._text
 
     def request_checkpoint(self) -> bool:
         """At a pause in an open-mic turn: ask for the words so far with final quality while
@@ -290,6 +294,7 @@ class Listener:
             for held in paused:
                 events += self._feed(held)
             return events + self._feed(frame)
+        self._tell_speaking()
         partial = self.recognizer.accept(frame.samples)
         if partial is None or self._cancel.is_set():
             return []
@@ -297,6 +302,14 @@ class Listener:
         return [PartialTranscript(turn_id=self.turn_id, generation=self.generation,
                                   t_ns=self.clock.now_ns(), text=partial.text,
                                   stable_text=partial.stable_text)]
+
+    def _tell_speaking(self) -> None:
+        """Whether the user is talking or pausing, told to the recognizer as it changes (a
+        recognizer with live partials decodes none in a pause)."""
+        speaking = self._ptt_since is not None or self.endpointer.state is not VadState.STOPPING
+        if speaking != self._told_speaking:
+            self._told_speaking = speaking
+            self.recognizer.user_speaking(speaking)
 
     def _end(self, true_end_ns: int, reason: str) -> list[Event]:
         self._active = False

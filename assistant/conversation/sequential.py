@@ -42,6 +42,7 @@ class WholeUtterance(Recognizer):
 
     def finish(self) -> Transcript:
         held, self._held = self._held, []
+        self.inner.user_speaking(False)  # no live partials in the baseline: the whole at once
         for samples in held:
             self.inner.accept(samples)
         return self.inner.finish()

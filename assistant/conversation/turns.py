@@ -88,6 +88,13 @@ class Turn:
             break
         return " ".join(parts).strip()
 
+    def first_words_ms(self) -> float | None:
+        """From the onset of speech to the first partial words shown (None: none came)."""
+        shown = self.timeline.marks.get("first_words")
+        if shown is None or self.t_onset_ns is None:
+            return None
+        return round(ms(max(shown - self.t_onset_ns, 0)), 1)
+
     def record(self, t0_ns: int = 0, t_silent_ns: int | None = None) -> dict:
         """The turn as written to the metrics JSON and the conversation log; times on the
         timeline that starts at `t0_ns` (the start of a replayed input file)."""
@@ -109,6 +116,7 @@ class Turn:
             "t_speech_end_ms": rel(timeline.speech_end),
             "t_first_audio_ms": rel(timeline.marks.get("first_played")),
             "v2v_ms": timeline.v2v_ms(),
+            "first_words_ms": self.first_words_ms(),
             "stages_ms": timeline.stages_ms(),
             "end_of_turn": {
                 "by": self.end_reason or None,

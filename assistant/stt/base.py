@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -37,12 +38,19 @@ class Recognizer:
     engine = ""
     streaming = False  # True when `accept` can return partial transcripts
     supports_checkpoint = False  # True when `checkpoint()` gives the words so far mid-utterance
+    # True when `accept` returns partials that lag the audio (Whisper's re-decodes): shown
+    # while the user talks, never answered (they may miss the last words)
+    live_partials = False
     sample_rate = 16000
 
     def __init__(self, model_path: str | Path, language: str = "en"):
         self.model_path = Path(model_path)
         self.language = language
         self._cancelled = threading.Event()
+        # set by a ThreadedRecognizer around it: frames queued for it, and whether a
+        # checkpoint or a final waits (slow work that is only nice to have should yield)
+        self.backlog: Callable[[], int] = lambda: 0
+        self.final_waiting: Callable[[], bool] = lambda: False
 
     def start(self) -> None:
         raise NotImplementedError
@@ -57,6 +65,10 @@ class Recognizer:
 
     def finish(self) -> Transcript:
         raise NotImplementedError
+
+    def user_speaking(self, speaking: bool) -> None:
+        """The endpointer's view, as it changes: False while the user pauses. May be called
+        from another thread; a recognizer with live partials decodes none in a pause."""
 
     def checkpoint(self) -> Transcript:
         """Everything heard so far as a final-quality transcript, while the utterance stays

@@ -2,7 +2,7 @@
 
 engine "vosk" or "whisper" is used as asked. "auto" prefers Vosk (partial transcripts while
 the user speaks) when a Vosk model for the language is installed, and otherwise falls back to
-Whisper (final transcripts only), saying so once through `notify`.
+Whisper (its live words lag the voice a little), saying so once through `notify`.
 """
 
 from __future__ import annotations
@@ -62,6 +62,19 @@ def find_vosk_model(language: str, model_manager=None) -> Path | None:
     return packaged_model("stt-vosk", language)
 
 
+def trimmed_decode_measured(model_id: str, model_manager) -> bool:
+    """Whether the catalog says decoding at the utterance's own length is safe for this
+    Whisper model; a folder of the user's own (not in the catalog) follows the setting."""
+    from assistant.errors import ModelError
+
+    manager = _manager(model_manager)
+    try:
+        entry = manager.catalog_entry(model_id) if manager is not None else None
+    except ModelError:  # an unreadable catalog: said where the catalog is used
+        entry = None
+    return True if entry is None else entry.trimmed_decode
+
+
 def _resolve(kind: str, value: str, model_manager) -> Path:
     """An id or a path to a model folder; paths are used as given (the engine checks them)."""
     path = Path(value).expanduser()
@@ -108,8 +121,8 @@ def make_recognizer(settings: Settings, model_manager=None, notify: Callable[[st
             vosk_path = find_vosk_model(language, model_manager)
         if vosk_path is not None:
             return VoskRecognizer(vosk_path, language)
-        notify(f"No Vosk model for '{language}' is installed; using Whisper (final transcripts "
-               f"only). {vosk_hint(language)}")
+        notify(f"No Vosk model for '{language}' is installed; using Whisper (its live words "
+               f"lag a little behind the voice). {vosk_hint(language)}")
         engine = "whisper"
     if engine == "vosk":
         if model_path is not None:
@@ -122,8 +135,11 @@ def make_recognizer(settings: Settings, model_manager=None, notify: Callable[[st
                              " or use --engine whisper.")
         return VoskRecognizer(path, language)
     if engine == "whisper":
+        trimmed = stt.whisper_trimmed
         if model_path is None:
-            model_path = _resolve("stt-whisper", stt.whisper_model or "whisper-tiny",
-                                  model_manager)
-        return WhisperRecognizer(Path(model_path), language, trimmed=stt.whisper_trimmed)
+            model_id = stt.whisper_model or "whisper-tiny"
+            model_path = _resolve("stt-whisper", model_id, model_manager)
+            trimmed = trimmed and trimmed_decode_measured(model_id, model_manager)
+        return WhisperRecognizer(Path(model_path), language, trimmed=trimmed,
+                                 live_partials=stt.whisper_live_partials)
     raise ModelError(f"Unknown speech engine '{engine}'; use vosk, whisper or auto.")

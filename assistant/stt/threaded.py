@@ -31,11 +31,15 @@ class ThreadedRecognizer(Recognizer):
         self.engine = inner.engine
         self.streaming = inner.streaming
         self.supports_checkpoint = inner.supports_checkpoint
+        self.live_partials = inner.live_partials
         self.sample_rate = inner.sample_rate
         self._jobs: queue.Queue = queue.Queue()
         self._partial: Partial | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._finals_queued = 0  # checkpoints and finals asked for and not yet begun
+        inner.backlog = self._jobs.qsize
+        inner.final_waiting = lambda: self._finals_queued > 0
 
     def start(self) -> None:
         self.inner.start()
@@ -58,17 +62,25 @@ class ThreadedRecognizer(Recognizer):
     def finish(self) -> Transcript:
         return self._wait_for("finish")
 
+    def user_speaking(self, speaking: bool) -> None:
+        self.inner.user_speaking(speaking)  # at once: the worker may be behind the audio
+
     def checkpoint(self) -> Transcript:
         return self._wait_for("checkpoint")
 
     def checkpoint_async(self, done) -> None:
         """Queue a checkpoint; `done(Transcript | None)` is called on the recognizer's thread
         (None when it failed). `done` must only hand the result over, never block."""
-        self._jobs.put(("checkpoint_async", done))
+        self._put_final("checkpoint_async", done)
+
+    def _put_final(self, kind: str, payload) -> None:
+        with self._lock:
+            self._finals_queued += 1
+        self._jobs.put((kind, payload))
 
     def _wait_for(self, kind: str) -> Transcript:
         pending = _Pending()
-        self._jobs.put((kind, pending))
+        self._put_final(kind, pending)
         pending.done.wait()
         if pending.error is not None:
             raise pending.error
@@ -90,6 +102,10 @@ class ThreadedRecognizer(Recognizer):
             kind, payload = self._jobs.get()
             if kind == "stop":
                 return
+            if kind in ("finish", "checkpoint", "checkpoint_async"):
+                with self._lock:
+                    self._finals_queued -= 1
+                    self._partial = None  # older than the words this will give
             try:
                 if kind == "begin":
                     self.inner.begin()

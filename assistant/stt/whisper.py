@@ -1,8 +1,11 @@
 """Final-only recognition with faster-whisper (CTranslate2, int8 on the CPU).
 
-Whisper cannot stream: the utterance is buffered as it arrives and decoded once at the end of
-the turn, at its own length rather than padded to 30 s (whisper_trimmed.py). We segment the audio ourselves, so Whisper's own VAD filter stays off; greedy
-decoding at temperature 0 with no fallback keeps the final decode short and predictable.
+Whisper cannot stream: the utterance is buffered as it arrives and decoded at the end of the
+turn, at its own length rather than padded to 30 s (whisper_trimmed.py). While the user talks,
+the utterance so far is decoded again now and then for live partial words (whisper_live.py);
+the newest of those is the checkpoint or the final when only silence came after it. We
+segment the audio ourselves, so Whisper's own VAD filter stays off; greedy decoding at
+temperature 0 with no fallback keeps the final decode short and predictable.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from assistant.stt.base import (
 )
 
 log = logging.getLogger(__name__)
+BEHIND_FRAMES = 5  # frames queued for the recognizer: a partial decode would fall further behind
 HINT = "download one with 'voice-assistant models download whisper-tiny' or pass the folder with --model."
 LAYOUT = [("model.bin",), ("config.json",), ("tokenizer.json", "vocabulary.txt", "vocabulary.json")]
 
@@ -42,10 +46,16 @@ class WhisperRecognizer(Recognizer):
     supports_checkpoint = True
 
     def __init__(self, model_path: str | Path, language: str = "en", *, beam_size: int = 1,
-                 word_timestamps: bool = False, cpu_threads: int = 0, trimmed: bool = True):
+                 word_timestamps: bool = False, cpu_threads: int = 0, trimmed: bool = True,
+                 live_partials: bool = True):
         super().__init__(model_path, language)
-        self.trimmed = trimmed  # see whisper_trimmed.py
+        self.trimmed = trimmed  # finals at their own length (see whisper_trimmed.py)
+        # partials are always decoded at their own length (a full window each is too slow)
+        self.live_partials = live_partials and not word_timestamps
         self._trimmed_decoder = None
+        self.live = None  # a LivePartials once started
+        self._speaking = True
+        self._samples = 0
         self.fallbacks = 0  # trimmed decodes the guards refused
         self.beam_size = beam_size
         self.word_timestamps = word_timestamps
@@ -67,10 +77,14 @@ class WhisperRecognizer(Recognizer):
                              f"it may be corrupt; {HINT}") from None
         if not self._model.model.is_multilingual and self.language not in ("en", ""):
             log.info("Whisper model %s is English-only; transcribing as English", path)
-        if self.trimmed:
+        if self.trimmed or self.live_partials:
             from assistant.stt.whisper_trimmed import TrimmedDecoder
 
             self._trimmed_decoder = TrimmedDecoder(self._model, self.decode_language)
+        if self.live_partials:
+            from assistant.stt.whisper_live import LivePartials
+
+            self.live = LivePartials(self._decode_partial)
         self._warm_up()
 
     def _warm_up(self) -> None:
@@ -92,32 +106,67 @@ class WhisperRecognizer(Recognizer):
         if self._model is None:
             raise RuntimeError("WhisperRecognizer.start() was not called")
         self._chunks = []
+        self._samples = 0
         self._checkpoint = None
         self._checkpoint_at = 0
+        if self.live is not None:
+            self.live.reset()
+
+    def user_speaking(self, speaking: bool) -> None:
+        self._speaking = speaking
 
     def accept(self, samples: np.ndarray) -> Partial | None:
-        if not self.cancelled:
-            self._chunks.append(np.asarray(samples, dtype=np.int16).copy())
+        if self.cancelled:
+            return None
+        chunk = np.asarray(samples, dtype=np.int16).copy()
+        self._chunks.append(chunk)
+        self._samples += len(chunk)
+        live = self.live
+        behind = self.backlog() > BEHIND_FRAMES or self.final_waiting()
+        if live is None or not live.due(self._samples, speaking=self._speaking, behind=behind):
+            return None
+        return live.decode(self._chunks, self._samples, self._abandon_partial)
+
+    def _abandon_partial(self) -> bool:
+        return self.cancelled or self.final_waiting()
+
+    def _decode_partial(self, audio: np.ndarray, abandon) -> str | None:
+        decoder = self._trimmed_decoder
+        return decoder.decode(audio, abandon) if decoder.fits(audio) else None
+
+    def _decoded_up_to_silence(self) -> Transcript | None:
+        """The checkpoint's or the newest partial's words, when only silence came after the
+        audio it decoded (the pause's words are known: no second decode)."""
+        known = []
+        if self._checkpoint is not None:
+            known.append((self._checkpoint_at, self._checkpoint))
+        # a partial has final quality only when finals are decoded the same way
+        if self.trimmed and self.live is not None and self.live.latest is not None:
+            covered, text = self.live.latest
+            known.append((covered, Transcript(text=text)))
+        for covered, transcript in sorted(known, key=lambda k: -k[0]):
+            if _quiet(self._chunks[covered:]):
+                return transcript
         return None
 
     def checkpoint(self) -> Transcript:
         """Decode what was heard so far; `finish()` reuses it when nothing came after."""
-        self._checkpoint = self._decode(list(self._chunks))
+        known = None if self.cancelled else self._decoded_up_to_silence()
+        self._checkpoint = known or self._decode(list(self._chunks))
         self._checkpoint_at = len(self._chunks)
         return self._checkpoint
 
     def finish(self) -> Transcript:
+        known = None if self.cancelled else self._decoded_up_to_silence()
         chunks, self._chunks = self._chunks, []
-        checkpoint, self._checkpoint = self._checkpoint, None
-        if checkpoint is not None and not self.cancelled and _quiet(chunks[self._checkpoint_at:]):
-            return checkpoint  # only silence since the checkpoint: no second decode
-        return self._decode(chunks)
+        self._checkpoint = None
+        return known or self._decode(chunks)
 
     def _decode(self, chunks: list) -> Transcript:
         if self.cancelled or not chunks:
             return Transcript(text="")
         audio = np.concatenate(chunks).astype(np.float32) / 32768.0
-        decoder = self._trimmed_decoder
+        decoder = self._trimmed_decoder if self.trimmed else None
         if decoder is not None and not self.word_timestamps and decoder.fits(audio):
             text = decoder.decode(audio)
             if text is not None:

@@ -84,13 +84,17 @@ class TrimmedDecoder:
     def fits(self, audio: np.ndarray) -> bool:
         return len(audio) / SAMPLE_RATE + MARGIN_S <= MAX_WINDOW_S
 
-    def decode(self, audio: np.ndarray) -> str | None:
-        """`audio`: float32 mono at 16 kHz."""
+    def decode(self, audio: np.ndarray, abandon=None) -> str | None:
+        """`audio`: float32 mono at 16 kHz. `abandon()`, asked between the encoder and the
+        decoder, may drop the decode (None, `last_refusal` "abandoned")."""
         seconds = len(audio) / SAMPLE_RATE
         padded = np.concatenate([audio, np.zeros(int(MARGIN_S * SAMPLE_RATE), np.float32)])
         features = self.model.feature_extractor(padded, padding=0)
         frames = features.shape[-1] - features.shape[-1] % 2  # the encoder halves them
         encoded = self.model.encode(features[:, :frames])
+        if abandon is not None and abandon():
+            self.last_refusal = "abandoned"
+            return None
         budget = token_budget(seconds)
         result = self.model.model.generate(
             # one token past the budget: CTranslate2 counts the start token within the prompt,

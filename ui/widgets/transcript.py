@@ -58,7 +58,7 @@ class TranscriptView(QLabel):
         self._render()
 
     def hearing(self) -> None:
-        """Speech started but no words yet (Whisper gives none until the end)."""
+        """Speech started but no words yet (Whisper's first come about half a second in)."""
         if not self.stable and not self.changing:
             self.setText(f"<span style='{CHANGING_STYLE}'>listening…</span>")
 
