@@ -52,6 +52,26 @@ UTTERANCES = {
     "linphone-hello16000.wav": "Hello, this is Simon speaking, the main author of Linphone. If "
                                "you can hear me, congratulations, it seems everything is okay. "
                                "Bye.",
+    "alsa-front-right.wav": "Front right.",
+    "alsa-side-right.wav": "Side right.",
+    "asterisk-allison-vm-savefolder.wav": "Which folder should I save the message to?",
+    "asterisk-allison-vm-changeto.wav": "Change to which folder?",
+    "asterisk-allison-pls-hold-while-try.wav": "Please hold while we try to connect you.",
+    "asterisk-allison-conf-onlyperson.wav": "You are currently the only person in this "
+                                            "conference.",
+    "asterisk-allison-priv-recordintro.wav": "At the tone, please say your name.",
+    "asterisk-allison-vm-nonumber.wav": "I'm afraid I don't know who sent this message.",
+    "asterisk-allison-tt-monkeysintro.wav": "They have been carried away by monkeys.",
+    "asterisk-allison-please-try-call-later.wav": "Please try your call again later.",
+    "asterisk-allison-vm-nobodyavail.wav": "Nobody is available to take your call at the "
+                                           "moment.",
+    "asterisk-allison-demo-nomatch.wav": "I'm sorry there are no matches for those keywords.",
+    "asterisk-allison-queue-youarenext.wav": "Your call is now first in line and will be "
+                                             "answered by the next available representative.",
+    "praatio-bobby.wav": "Bobby ripped the ledger.",
+    "praatio-mary.wav": "Mary rolled the barrel.",
+    "praatio-damon.wav": "Damon fried the omelet.",
+    "parselmouth-north-wind.wav": "The north wind and the sun.",
 }
 
 
