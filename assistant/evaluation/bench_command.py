@@ -1,4 +1,5 @@
-"""`voice-assistant bench FILES... [--json OUT.json] [--plot OUT.png] [--repeat N] [--seed N]`
+"""`voice-assistant bench FILES... [--json OUT.json] [--plot OUT.png] [--repeat N] [--seed N]
+[--label TEXT]`
 (a development tool's command: registered as an entry point, see assistant/cli.py)."""
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ def add_arguments(parser):
                         help="LLM sampling seed of round 1 (round k uses N+k-1), the same in both "
                              "modes so that both answer the same words the same way (default 1; "
                              "-1: fresh randomness)")
+    parser.add_argument("--label", default="", metavar="TEXT",
+                        help="what this run measures (the code path and the dialogs), printed "
+                             "above the table and kept in the JSON")
 
 
 def run(args, settings) -> int:
@@ -46,7 +50,7 @@ def run(args, settings) -> int:
     if unknown or not modes:
         raise UserError(f"--modes takes {', '.join(MODES)}, not {args.modes!r}.")
     report = run_bench(settings, args.files, repeat=max(args.repeat, 1), modes=modes,
-                       progress=lambda m: print(m, file=sys.stderr))
+                       label=args.label, progress=lambda m: print(m, file=sys.stderr))
     print(format_report(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)

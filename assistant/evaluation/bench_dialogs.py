@@ -1,11 +1,16 @@
-"""The standard bench dialogs, spoken by espeak-ng at bench time.
+"""The standard bench dialogs, spoken by espeak-ng at bench time, and real recordings.
 
-`python -m assistant.evaluation.bench_dialogs --out DIR [--language ko|en]` writes, per dialog, a 16 kHz mono
-WAV and a `.json` sidecar with each utterance's start and end on the file's timeline, so the
-bench can measure barge-in latency from the true onset of the interrupting speech.
+`python -m assistant.evaluation.bench_dialogs --out DIR [--language en|ko|all]` writes, per
+dialog, a 16 kHz mono WAV and a `.json` sidecar with each utterance's start and end on the
+file's timeline, so the bench can measure barge-in latency from the true onset of the
+interrupting speech.
 
-Vosk is the engine under test and the only Vosk model reachable here is Korean, so the
-default dialogs are Korean; `--language en` makes English ones for the Whisper engine.
+English is the standard set (the default engine, Whisper): the question and interrupt dialogs
+in three espeak-ng voices (`questions-en-us.wav`, `questions-en-gb.wav`,
+`questions-en-us-f3.wav`, the same for `interrupt-`), the real English recordings in
+tests/fixtures as one dialog (`recordings-en.wav`) and the thinking-pause dialog
+(`pauses-en.wav`). `--language ko` makes the Korean dialogs for the Vosk code path (the only
+Vosk model reachable offline is Korean); the two real-speech dialogs are written either way.
 """
 
 from __future__ import annotations
@@ -59,7 +64,8 @@ DIALOGS = {
         ],
     },
 }
-ESPEAK_VOICE = {"ko": "ko", "en": "en-us"}
+# espeak-ng voices each language's dialogs are spoken in: a dialog file per voice
+ESPEAK_VOICES = {"ko": ("ko",), "en": ("en-us", "en-gb", "en-us+f3")}
 
 
 def speak(text: str, voice: str, workdir: Path) -> np.ndarray:
@@ -87,7 +93,15 @@ def build_dialog(lines, voice: str, workdir: Path, lead_s: float = 1.0):
     return np.concatenate(pieces), segments
 
 
-REAL_RECORDINGS = ("alsa-front-center.wav", "alsa-front-left.wav", "alsa-rear-right.wav")
+# real English recordings in tests/fixtures (see its MANIFEST; words in english_speech), one
+# sentence or question each, short, several speakers taking turns
+RECORDINGS_EN = (
+    "asterisk-allison-vm-savefolder.wav", "cmu-arctic-awb-a0007.wav", "praatio-bobby.wav",
+    "parselmouth-north-wind.wav", "asterisk-allison-vm-changeto.wav", "cmu-arctic-a0009.wav",
+    "praatio-mary.wav", "asterisk-allison-vm-nobodyavail.wav", "alsa-front-left.wav",
+    "praatio-damon.wav", "asterisk-allison-tt-weasels.wav", "asterisk-allison-priv-recordintro.wav",
+)
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "audio"
 
 
 def load_recording(path: Path) -> np.ndarray:
@@ -97,19 +111,28 @@ def load_recording(path: Path) -> np.ndarray:
     return audio[voiced[0]: voiced[-1] + 1] if len(voiced) else audio
 
 
-def write_recordings_dialog(out_dir: Path, fixtures: Path, pause_s: float = 14.0) -> Path | None:
-    """The real human recordings in tests/fixtures (see its MANIFEST) as one dialog."""
-    paths = [fixtures / name for name in REAL_RECORDINGS if (fixtures / name).is_file()]
+def recording_words(name: str) -> str:
+    from assistant.evaluation.english_speech import UTTERANCES
+
+    return UTTERANCES.get(name, Path(name).stem)
+
+
+def write_recordings_dialog(out_dir: Path, fixtures: Path = FIXTURES,
+                            names: tuple[str, ...] = RECORDINGS_EN,
+                            pause_s: float = 14.0) -> Path | None:
+    """The real English recordings as one dialog, `recordings-en.wav`: each utterance, then a
+    pause long enough for a reply."""
+    paths = [fixtures / name for name in names if (fixtures / name).is_file()]
     if not paths:
         return None
     pieces, segments, t = [np.zeros(RATE, dtype=np.float32)], [], 1.0
     for path in paths:
         speech = load_recording(path)
-        segments.append({"text": path.stem, "start_s": round(t, 3),
-                         "end_s": round(t + len(speech) / RATE, 3)})
+        segments.append({"text": recording_words(path.name), "clip": path.name,
+                         "start_s": round(t, 3), "end_s": round(t + len(speech) / RATE, 3)})
         pieces += [speech, np.zeros(int(pause_s * RATE), dtype=np.float32)]
         t += len(speech) / RATE + pause_s
-    out = out_dir / "recordings.wav"
+    out = out_dir / "recordings-en.wav"
     soundfile.write(out, np.concatenate(pieces), RATE, subtype="PCM_16")
     out.with_suffix(".json").write_text(json.dumps(
         {"language": "en", "sample_rate": RATE, "segments": segments, "interrupts": []},
@@ -117,20 +140,37 @@ def write_recordings_dialog(out_dir: Path, fixtures: Path, pause_s: float = 14.0
     return out
 
 
-def write_dialogs(out_dir: Path, language: str = "ko") -> list[Path]:
-    out_dir.mkdir(parents=True, exist_ok=True)
+def dialog_stem(name: str, voice: str) -> str:
+    """questions-ko, questions-en-us, questions-en-us-f3: the dialog and the voice it is in."""
+    return f"{name}-{voice.replace('+', '-')}"
+
+
+def write_spoken_dialogs(out_dir: Path, language: str, workdir: Path) -> list[Path]:
+    """Every dialog of the language in each of its espeak-ng voices."""
     written = []
-    with tempfile.TemporaryDirectory() as tmp:
+    for voice in ESPEAK_VOICES[language]:
         for name, lines in DIALOGS[language].items():
-            audio, segments = build_dialog(lines, ESPEAK_VOICE[language], Path(tmp))
-            path = out_dir / f"{name}-{language}.wav"
+            audio, segments = build_dialog(lines, voice, workdir)
+            path = out_dir / f"{dialog_stem(name, voice)}.wav"
             soundfile.write(path, audio, RATE, subtype="PCM_16")
-            sidecar = {"language": language, "sample_rate": RATE, "segments": segments,
+            sidecar = {"language": language, "voice": voice, "sample_rate": RATE,
+                       "segments": segments,
                        "interrupts": [1, 2, 3] if name == "interrupt" else []}
             path.with_suffix(".json").write_text(json.dumps(sidecar, ensure_ascii=False, indent=1))
             written.append(path)
-    fixtures = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "audio"
-    recordings = write_recordings_dialog(out_dir, fixtures)
+    return written
+
+
+def write_dialogs(out_dir: Path, language: str = "en") -> list[Path]:
+    """The espeak-ng dialogs of `language` ("all": every language), then the real recordings
+    and the thinking-pause dialog."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    languages = sorted(DIALOGS) if language == "all" else [language]
+    written = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for spoken in languages:
+            written += write_spoken_dialogs(out_dir, spoken, Path(tmp))
+    recordings = write_recordings_dialog(out_dir)
     if recordings is not None:
         written.append(recordings)
     from assistant.evaluation.pause_dialogs import write_pause_dialog  # it imports this module
@@ -142,7 +182,7 @@ def write_dialogs(out_dir: Path, language: str = "ko") -> list[Path]:
 def main(argv=None) -> int:
     parser = StrictParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--language", choices=sorted(DIALOGS), default="ko")
+    parser.add_argument("--language", choices=[*sorted(DIALOGS), "all"], default="en")
     args = parser.parse_args(argv)
     for path in write_dialogs(args.out, args.language):
         print(path)
