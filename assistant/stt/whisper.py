@@ -3,7 +3,7 @@
 Whisper cannot stream: the utterance is buffered as it arrives and decoded at the end of the
 turn, at its own length rather than padded to 30 s (whisper_trimmed.py). While the user talks,
 the utterance so far is decoded again now and then for live partial words (whisper_live.py);
-the newest of those is the checkpoint or the final when only silence came after it. We
+those are only shown, never the checkpoint or the final (they may miss the last words). We
 segment the audio ourselves, so Whisper's own VAD filter stays off; greedy decoding at
 temperature 0 with no fallback keeps the final decode short and predictable.
 """
@@ -23,6 +23,7 @@ from assistant.native_output import captured_stderr
 from assistant.stt.base import (
     Partial, Recognizer, Transcript, missing_files, require_dir,
 )
+from assistant.stt.whisper_trimmed import MARGINS_S
 
 log = logging.getLogger(__name__)
 BEHIND_FRAMES = 5  # frames queued for the recognizer: a partial decode would fall further behind
@@ -131,36 +132,24 @@ class WhisperRecognizer(Recognizer):
         return self.cancelled or self.final_waiting()
 
     def _decode_partial(self, audio: np.ndarray, abandon) -> str | None:
+        """One margin only: a refused partial is simply not shown."""
         decoder = self._trimmed_decoder
-        return decoder.decode(audio, abandon) if decoder.fits(audio) else None
-
-    def _decoded_up_to_silence(self) -> Transcript | None:
-        """The checkpoint's or the newest partial's words, when only silence came after the
-        audio it decoded (the pause's words are known: no second decode)."""
-        known = []
-        if self._checkpoint is not None:
-            known.append((self._checkpoint_at, self._checkpoint))
-        # a partial has final quality only when finals are decoded the same way
-        if self.trimmed and self.live is not None and self.live.latest is not None:
-            covered, text = self.live.latest
-            known.append((covered, Transcript(text=text)))
-        for covered, transcript in sorted(known, key=lambda k: -k[0]):
-            if _quiet(self._chunks[covered:]):
-                return transcript
-        return None
+        if not decoder.fits(audio):
+            return None
+        return decoder.decode(audio, abandon, margins=MARGINS_S[:1])
 
     def checkpoint(self) -> Transcript:
         """Decode what was heard so far; `finish()` reuses it when nothing came after."""
-        known = None if self.cancelled else self._decoded_up_to_silence()
-        self._checkpoint = known or self._decode(list(self._chunks))
+        self._checkpoint = self._decode(list(self._chunks))
         self._checkpoint_at = len(self._chunks)
         return self._checkpoint
 
     def finish(self) -> Transcript:
-        known = None if self.cancelled else self._decoded_up_to_silence()
         chunks, self._chunks = self._chunks, []
-        self._checkpoint = None
-        return known or self._decode(chunks)
+        checkpoint, self._checkpoint = self._checkpoint, None
+        if checkpoint is not None and not self.cancelled and _quiet(chunks[self._checkpoint_at:]):
+            return checkpoint  # only silence since the checkpoint: no second decode
+        return self._decode(chunks)
 
     def _decode(self, chunks: list) -> Transcript:
         if self.cancelled or not chunks:

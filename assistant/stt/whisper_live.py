@@ -84,7 +84,7 @@ class LivePartials:
         self._next_at = MIN_AUDIO_MS * SAMPLE_RATE // 1000
         self._settling = Settling()
         self._shown: Partial | None = None
-        self.latest: tuple[int, str] | None = None  # (samples covered, text) of the newest
+        self.latest: str | None = None  # the newest partial's words
 
     def due(self, samples: int, *, speaking: bool, behind: bool) -> bool:
         return (speaking and not behind and samples >= self._next_at
@@ -106,7 +106,7 @@ class LivePartials:
                 self.abandoned += 1
             return None
         self.decoded += 1
-        self.latest = (samples, text)
+        self.latest = text
         partial = self._settling.add(text)
         if not partial.text or partial == self._shown:
             return None
