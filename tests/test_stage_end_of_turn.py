@@ -89,6 +89,17 @@ def test_a_sentence_that_stops_on_of_is_not_over_however_it_sounds():
     assert ended.reason == "vad"
 
 
+def test_a_question_that_ends_on_to_is_over_when_the_recognizer_says_so():
+    # Whisper punctuates: a question mark ends the sentence, however its last word reads
+    stage, _ = smart([0.95], lines=["Which folder should I save it to?"])
+    stage.feed(quiet(300), tone(1300), quiet(700))
+    [ended] = stage.of(SpeechEnded)
+    assert ended.reason == "model" and stage.of(TurnHeld) == []
+    stage, _ = smart([0.95], lines=["Which folder should I save it to"])  # no mark: unsure
+    stage.feed(quiet(300), tone(1300), quiet(700))
+    assert stage.of(SpeechEnded) == [] and len(stage.of(TurnHeld)) == 1
+
+
 def test_words_that_trail_off_wait_for_a_shorter_silence_than_the_limit():
     stage, _ = smart([0.95], lines=["please remind me what"], max_silence_ms=1500)
     stage.feed(quiet(300), tone(1300), quiet(2000))  # the model says "complete" at 150 ms

@@ -75,3 +75,24 @@ def test_a_refused_trimmed_decode_falls_back_to_the_full_window(recognizers, rea
     text = decode(recognizer, load_recording(real_audio("cmu-arctic-a0009.wav")))
     assert recognizer.fallbacks == before + 1
     assert wer(ARCTIC, text) <= 0.25, text  # the full window's words, not three tokens
+
+
+def test_a_refused_window_is_tried_with_the_next_margin_in_turn():
+    decoder = object.__new__(whisper_trimmed.TrimmedDecoder)  # no model: decoding is scripted
+    tried = []
+
+    def once(audio, margin, abandon):
+        tried.append(margin)
+        decoder.last_refusal = None if margin == ("zeros", 1.0) else "repeats a phrase"
+        return None if decoder.last_refusal else "front left"
+
+    decoder._decode_once = once
+    audio = np.zeros(16000, np.float32)
+    assert decoder.decode(audio) == "front left"
+    assert tried == [1.0, 2.0, ("zeros", 1.0)] == list(whisper_trimmed.MARGINS_S)
+    tried.clear()
+    assert decoder.decode(audio, margins=(1.0,)) is None and tried == [1.0]  # a partial's one
+    long = np.zeros(int(27.5 * 16000), np.float32)  # 2.0 s more would not fit the window
+    tried.clear()
+    decoder.decode(long)
+    assert tried == [1.0, ("zeros", 1.0)]

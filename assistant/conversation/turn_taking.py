@@ -69,10 +69,14 @@ class EndOfTurn:
         return probability >= self.settings.threshold
 
     def words_unfinished(self, words: str) -> bool:
-        """The words so far stop mid-phrase, or trail off."""
+        """The words so far stop mid-phrase, or trail off. A question or exclamation mark from
+        the recognizer (Whisper punctuates) ends the sentence, whatever its last word: "Which
+        folder should I save it to?" is finished."""
         words = words.strip()
         if words.endswith(TRAILING_OFF):
             return True
+        if words.endswith(("?", "!")):
+            return False
         last = "".join(c for c in (words.split() or [""])[-1].lower() if c.isalpha())
         return last in self.dangling
 

@@ -80,6 +80,8 @@ class LlmEngine:
             log.info("%s has no chat template; using %s", path.name, FALLBACK_CHAT_FORMAT)
         self._warm_up(llm)
         self._llm = llm
+        # the first prefill renders the prompt itself: import and compile its template now
+        self.render_prompt(ChatHistory(self.settings.system_prompt).messages_for("Hi"))
 
     @property
     def threads(self) -> int:
@@ -131,6 +133,7 @@ class LlmEngine:
         messages = ChatHistory(self.settings.system_prompt).messages_for("Hi")
         llm.create_chat_completion(messages=messages, max_tokens=2,
                                    temperature=self.settings.temperature)
+
 
     def close(self) -> None:
         self.cancel()

@@ -23,7 +23,7 @@ from assistant.native_output import captured_stderr
 from assistant.stt.base import (
     Partial, Recognizer, Transcript, missing_files, require_dir,
 )
-from assistant.stt.whisper_trimmed import MARGINS_S
+from assistant.stt import whisper_trimmed
 
 log = logging.getLogger(__name__)
 BEHIND_FRAMES = 5  # frames queued for the recognizer: a partial decode would fall further behind
@@ -90,11 +90,16 @@ class WhisperRecognizer(Recognizer):
 
     def _warm_up(self) -> None:
         """CTranslate2's first encode and decode of a process are slow (allocation, kernel
-        choice): pay them now, on the path a turn takes, not in the user's first turn."""
-        noise = np.random.default_rng(0).normal(0, 300, 2 * 16000).astype(np.int16)
-        fallbacks = self.fallbacks
-        self._decode([noise])
-        self.fallbacks = fallbacks  # noise may well decode to a refused loop
+        choice): pay them now, on every path a turn may take (a trimmed decode at each
+        margin, the full window), not in the user's first turn."""
+        noise = np.random.default_rng(0).normal(0, 300, 2 * 16000).astype(np.float32) / 32768
+        if self._trimmed_decoder is not None:
+            for margin in whisper_trimmed.MARGINS_S:
+                self._trimmed_decoder.decode(noise, margins=(margin,))
+        segments, _info = self._model.transcribe(
+            noise, language=self.decode_language, beam_size=self.beam_size, temperature=0.0,
+            vad_filter=False, without_timestamps=True)
+        list(segments)  # a generator: the decoding happens here
 
     @property
     def decode_language(self) -> str | None:
@@ -136,7 +141,7 @@ class WhisperRecognizer(Recognizer):
         decoder = self._trimmed_decoder
         if not decoder.fits(audio):
             return None
-        return decoder.decode(audio, abandon, margins=MARGINS_S[:1])
+        return decoder.decode(audio, abandon, margins=whisper_trimmed.MARGINS_S[:1])
 
     def checkpoint(self) -> Transcript:
         """Decode what was heard so far; `finish()` reuses it when nothing came after."""

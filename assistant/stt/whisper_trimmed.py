@@ -8,14 +8,16 @@ sometimes sends the decoder into a loop ("the the the ..."). Guards catch that: 
 of tokens is bounded by the audio's duration, and a text that reaches the bound, compresses
 too well (the repetition check faster-whisper itself uses) or repeats a phrase is refused
 (see repeats_a_phrase). Whether a short window loops depends on its exact length, so a
-refused decode is tried once more with a longer margin (MARGINS_S); only when that is
-refused too does the caller decode with the full window.
+refused decode is tried again with a longer margin, then with one of zero features
+(MARGINS_S); only when all are refused does the caller decode with the full window.
 
 Measured on the 31 real English clips of assistant/evaluation/english_speech.py with
 Whisper tiny.en (each with the listener's 0.3 s of pre-roll and 0.12 s of pause): one margin
 of 0.5 s was refused on 7 clips, 1.0 s on 3, 1.0 s then 2.0 s on 2, at the same WER on the
 accepted ones. Padding the margin as zero features instead (as faster-whisper pads the rest
-of a 30 s window) was refused on none, but its WER was 5.3 % against 4.2 %; a short window
+of a 30 s window) was refused on none, but its WER was 5.3 % against 4.2 %; as the last
+margin, after 1.0 s and 2.0 s of silence, it leaves no clip for the full window (WER 4.8 %,
+p95 237 ms a clip, against 4.2 % and 511 ms with the full window after them). A short window
 costs some accuracy on the shortest clips either way ("Damon fried the omelet" comes out
 "Damon Fred Omelet" in any window under 20 s), and longer minimum windows traded time for
 it without a clear trend (8 to 24 s: 5.0 to 3.9 %, 83 to 332 ms at the median).
@@ -29,11 +31,18 @@ import zlib
 import numpy as np
 
 SAMPLE_RATE = 16000
-MARGINS_S = (1.0, 2.0)  # silence after the audio (the decoder sees the end), tried in turn
+FRAMES_PER_S = 100  # feature frames (10 ms hops)
+# tried in turn: seconds of silence after the audio (the decoder sees the end), then a margin
+# of zero features (loops least, but a little less accurate; see above)
+MARGINS_S = (1.0, 2.0, ("zeros", 1.0))
 MAX_WINDOW_S = 29.0  # beyond this, the full window anyway
 TOKENS_PER_S = 8  # fast English speech is about 4 tokens a second
 MIN_TOKENS = 12
 MAX_COMPRESSION = 2.4  # faster-whisper's compression_ratio_threshold
+
+
+def _seconds(margin) -> float:
+    return margin[1] if isinstance(margin, tuple) else margin
 
 
 def token_budget(seconds: float) -> int:
@@ -92,28 +101,37 @@ class TrimmedDecoder:
             self.tokenizer.sot_prev, self.tokenizer.sot_lm, self.tokenizer.no_speech})
         self.last_refusal: str | None = None
 
-    def fits(self, audio: np.ndarray) -> bool:
-        return len(audio) / SAMPLE_RATE + MARGINS_S[0] <= MAX_WINDOW_S
+    def _features(self, audio: np.ndarray, margin) -> np.ndarray:
+        if isinstance(margin, tuple):
+            features = self.model.feature_extractor(audio)
+            frames = features.shape[-1] + int(margin[1] * FRAMES_PER_S)
+            frames -= frames % 2  # the encoder halves them
+            return np.pad(features, [(0, 0), (0, max(0, frames - features.shape[-1]))])[:, :frames]
+        padded = np.concatenate([audio, np.zeros(int(margin * SAMPLE_RATE), np.float32)])
+        features = self.model.feature_extractor(padded, padding=0)
+        return features[:, :features.shape[-1] - features.shape[-1] % 2]
 
-    def decode(self, audio: np.ndarray, abandon=None, margins=MARGINS_S) -> str | None:
+    def fits(self, audio: np.ndarray) -> bool:
+        return len(audio) / SAMPLE_RATE + _seconds(MARGINS_S[0]) <= MAX_WINDOW_S
+
+    def decode(self, audio: np.ndarray, abandon=None, margins=None) -> str | None:
         """`audio`: float32 mono at 16 kHz; each margin in turn until the guards accept the
         text. `abandon()`, asked between the encoder and the decoder, may drop the decode
         (None, `last_refusal` "abandoned")."""
         seconds = len(audio) / SAMPLE_RATE
-        for margin in margins:
-            if seconds + margin > MAX_WINDOW_S:
-                break
+        for margin in margins or MARGINS_S:
+            if seconds + _seconds(margin) > MAX_WINDOW_S:
+                continue
             text = self._decode_once(audio, margin, abandon)
             if text is not None or self.last_refusal == "abandoned":
                 return text
         return None
 
-    def _decode_once(self, audio: np.ndarray, margin: float, abandon) -> str | None:
+    def _decode_once(self, audio: np.ndarray, margin, abandon) -> str | None:
+        """One decode; `margin` is seconds of silence after the audio, or ("zeros", s): that
+        many seconds of zero features, as faster-whisper pads the rest of a 30 s window."""
         seconds = len(audio) / SAMPLE_RATE
-        padded = np.concatenate([audio, np.zeros(int(margin * SAMPLE_RATE), np.float32)])
-        features = self.model.feature_extractor(padded, padding=0)
-        frames = features.shape[-1] - features.shape[-1] % 2  # the encoder halves them
-        encoded = self.model.encode(features[:, :frames])
+        encoded = self.model.encode(self._features(audio, margin))
         if abandon is not None and abandon():
             self.last_refusal = "abandoned"
             return None
