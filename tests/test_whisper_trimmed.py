@@ -83,13 +83,13 @@ def test_a_refused_window_is_tried_with_the_next_margin_in_turn():
 
     def once(audio, margin, abandon):
         tried.append(margin)
-        decoder.last_refusal = None if margin == ("zeros", 1.0) else "repeats a phrase"
+        decoder.last_refusal = None if margin == 2.0 else "repeats a phrase"
         return None if decoder.last_refusal else "front left"
 
     decoder._decode_once = once
     audio = np.zeros(16000, np.float32)
     assert decoder.decode(audio) == "front left"
-    assert tried == [1.0, 2.0, ("zeros", 1.0)] == list(whisper_trimmed.MARGINS_S)
+    assert tried == [1.0, ("zeros", 1.0), 2.0] == list(whisper_trimmed.MARGINS_S)
     tried.clear()
     assert decoder.decode(audio, margins=(1.0,)) is None and tried == [1.0]  # a partial's one
     long = np.zeros(int(27.5 * 16000), np.float32)  # 2.0 s more would not fit the window

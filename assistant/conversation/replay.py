@@ -79,6 +79,8 @@ def summarize_turns(turns: list[dict], barge_ins: list[dict]) -> dict:
         "interrupted": sum(1 for t in turns if t["interrupted"]),
         "barge_ins": len(barge_ins_ms),
         "v2v_ms": summarize(t["v2v_ms"] for t in turns),
+        # from the onset of speech to the first partial words on screen (turns that had any)
+        "first_words_ms": summarize(t.get("first_words_ms") for t in turns),
         "stages_ms": {name: summarize((t["stages_ms"] or {}).get(name) for t in turns)
                       for name in STAGE_NAMES},
         "barge_in_ms": {**summarize(barge_ins_ms), "values": barge_ins_ms},

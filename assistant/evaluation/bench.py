@@ -121,10 +121,24 @@ def build_report(runs, modes: tuple[str, ...] = tuple(MODES), label: str = "") -
         "p50_ratio": round(seq / stream, 2) if seq and stream else None,
     }
     report["dialogs"] = per_dialog(report["turns"], modes)
+    report["first_turn"] = first_turn_figures(runs)
     last = report["modes"][modes[-1]]
     report["peak_rss_mb"] = last["peak_rss_mb"]
     report["cpu_time_s"] = last["cpu_time_s"]
     return report
+
+
+def first_turn_figures(runs) -> dict | None:
+    """The first turn of the session (the engines fresh from start-up) against the median
+    of the later turns of the same mode: a cold engine shows as a slow first turn."""
+    if not runs:
+        return None
+    _wav, mode, first_run = runs[0]
+    turns = [t for _w, m, r in runs if m == mode for t in r.turns if t["v2v_ms"] is not None]
+    if len(turns) < 2 or not first_run.turns or first_run.turns[0]["v2v_ms"] is None:
+        return None
+    return {"mode": mode, "v2v_ms": first_run.turns[0]["v2v_ms"],
+            "later_p50_ms": percentile([t["v2v_ms"] for t in turns[1:]], 50)}
 
 
 def per_dialog(turns: list[dict], modes: tuple[str, ...]) -> dict:
@@ -181,6 +195,10 @@ def format_report(report: dict) -> str:
             stages = "  ".join(f"{name} {st['p50']}/{st['p95']}" for name, st in
                                s["stages_ms"].items())
             lines.append(f"{'':>12}stages p50/p95 ms: {stages}")
+            words = s.get("first_words_ms", {})
+            if words.get("count"):
+                lines.append(f"{'':>12}first partial words after speech onset p50 "
+                             f"{words['p50']} p95 {words['p95']} ms ({words['count']} turns)")
             b, tb = s["barge_in_ms"], s["barge_in_from_true_onset_ms"]
             d = s["barge_in_detect_to_silent_ms"]
             if b["count"]:
@@ -199,6 +217,10 @@ def format_report(report: dict) -> str:
                          f"({t['answered']} answered)")
             lines.append(f"{'':>12}  {format_end_of_turn(t['end_of_turn'])}")
     lines += format_dialogs(report.get("dialogs", {}))
+    first = report.get("first_turn")
+    if first:
+        lines.append(f"first turn of the session ({first['mode']}): V2V {first['v2v_ms']} ms; "
+                     f"later turns p50 {first['later_p50_ms']} ms")
     ratio = report["sequential_over_streaming"]
     if "sequential" in report["modes"]:
         lines.append(f"sequential/streaming V2V p50 ratio (replies of 2+ sentences): "

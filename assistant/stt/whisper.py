@@ -137,11 +137,11 @@ class WhisperRecognizer(Recognizer):
         return self.cancelled or self.final_waiting()
 
     def _decode_partial(self, audio: np.ndarray, abandon) -> str | None:
-        """One margin only: a refused partial is simply not shown."""
+        """The first two margins only (a partial refused by both is simply not shown)."""
         decoder = self._trimmed_decoder
         if not decoder.fits(audio):
             return None
-        return decoder.decode(audio, abandon, margins=whisper_trimmed.MARGINS_S[:1])
+        return decoder.decode(audio, abandon, margins=whisper_trimmed.MARGINS_S[:2])
 
     def checkpoint(self) -> Transcript:
         """Decode what was heard so far; `finish()` reuses it when nothing came after."""

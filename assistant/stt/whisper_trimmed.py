@@ -8,8 +8,8 @@ sometimes sends the decoder into a loop ("the the the ..."). Guards catch that: 
 of tokens is bounded by the audio's duration, and a text that reaches the bound, compresses
 too well (the repetition check faster-whisper itself uses) or repeats a phrase is refused
 (see repeats_a_phrase). Whether a short window loops depends on its exact length, so a
-refused decode is tried again with a longer margin, then with one of zero features
-(MARGINS_S); only when all are refused does the caller decode with the full window.
+refused decode is tried again with a margin of zero features, then with a longer one of
+silence (MARGINS_S); only when all are refused does the caller decode with the full window.
 
 Measured on the 31 real English clips of assistant/evaluation/english_speech.py with
 Whisper tiny.en (each with the listener's 0.3 s of pre-roll and 0.12 s of pause): one margin
@@ -17,7 +17,10 @@ of 0.5 s was refused on 7 clips, 1.0 s on 3, 1.0 s then 2.0 s on 2, at the same 
 accepted ones. Padding the margin as zero features instead (as faster-whisper pads the rest
 of a 30 s window) was refused on none, but its WER was 5.3 % against 4.2 %; as the last
 margin, after 1.0 s and 2.0 s of silence, it leaves no clip for the full window (WER 4.8 %,
-p95 237 ms a clip, against 4.2 % and 511 ms with the full window after them). A short window
+p95 237 ms a clip, against 4.2 % and 511 ms with the full window after them); tried second,
+before the 2.0 s, the same WER at p95 226 ms. Live partials try the first two margins (the
+zero features alone made the first words come later: 571 against 291 ms at the median on
+the bench's real recordings). A short window
 costs some accuracy on the shortest clips either way ("Damon fried the omelet" comes out
 "Damon Fred Omelet" in any window under 20 s), and longer minimum windows traded time for
 it without a clear trend (8 to 24 s: 5.0 to 3.9 %, 83 to 332 ms at the median).
@@ -32,9 +35,10 @@ import numpy as np
 
 SAMPLE_RATE = 16000
 FRAMES_PER_S = 100  # feature frames (10 ms hops)
-# tried in turn: seconds of silence after the audio (the decoder sees the end), then a margin
-# of zero features (loops least, but a little less accurate; see above)
-MARGINS_S = (1.0, 2.0, ("zeros", 1.0))
+# tried in turn: seconds of silence after the audio (the decoder sees the end), a margin of
+# zero features (loops least, but a little less accurate; see above), a longer silence
+ZERO_FEATURES = ("zeros", 1.0)
+MARGINS_S = (1.0, ZERO_FEATURES, 2.0)
 MAX_WINDOW_S = 29.0  # beyond this, the full window anyway
 TOKENS_PER_S = 8  # fast English speech is about 4 tokens a second
 MIN_TOKENS = 12
