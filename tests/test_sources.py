@@ -313,3 +313,29 @@ def test_absent_microphone_on_this_machine():
             MicSource(spec).start()
         assert str(info.value).startswith("No microphone found")
         assert "--input-device" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_file_closed_while_a_read_waits_for_its_frame_ends_the_read_quietly(tmp_path):
+    # the app quits (the lane closes its source) while the reader thread sleeps until the
+    # next frame is due: that read ends with no frame, not an exception
+    path = write16(tmp_path / "a.wav", tone(440, 2.0))
+    source = WavSource(path, realtime=True)
+    source.start()
+    source.read()
+    results = []
+
+    def read_later():
+        try:
+            for _ in range(20):
+                results.append(source.read())
+        except Exception as exc:  # what the lane logged as a traceback
+            results.append(exc)
+
+    reader = threading.Thread(target=read_later)
+    reader.start()
+    time.sleep(0.05)
+    source.close()
+    reader.join(2)
+    assert not reader.is_alive()
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert results[-1] is None

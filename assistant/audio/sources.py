@@ -91,6 +91,7 @@ class WavSource:
         self.mix = mix
         self._n = _frame_samples(frame_ms)
         self._reader: AudioFileReader | None = None
+        self._file_lock = threading.Lock()  # a close from another thread waits for a read
         self._index = 0
         self._closed = False
         self._level = -120.0
@@ -133,7 +134,10 @@ class WavSource:
                 self.clock.sleep_until(self.clock.now_ns() + int(timeout * NS_PER_S))
                 return None
             self.clock.sleep_until(due)
-        chunk = self._reader.read(self._n)
+        with self._file_lock:
+            if self._reader is None:  # closed while this read waited for its frame's time
+                return None
+            chunk = self._reader.read(self._n)
         if len(chunk) == 0:  # the file ended exactly on the previous frame
             return None
         self._index = begin + self._n
@@ -149,7 +153,8 @@ class WavSource:
         self.close_file()
 
     def close_file(self) -> None:
-        reader, self._reader = self._reader, None
+        with self._file_lock:
+            reader, self._reader = self._reader, None
         if reader is not None:
             reader.close()
 
