@@ -135,6 +135,12 @@ class LlmEngine:
                                    temperature=self.settings.temperature)
 
 
+    def sampling(self) -> dict:
+        """llama.cpp's sampling options, from the settings."""
+        s = self.settings
+        return {"temperature": s.temperature, "top_p": s.top_p, "min_p": s.min_p,
+                "top_k": s.top_k, "repeat_penalty": s.repeat_penalty}
+
     def close(self) -> None:
         self.cancel()
         llm, self._llm = self._llm, None
@@ -224,8 +230,8 @@ class LlmEngine:
             try:
                 seed = self.settings.seed if self.settings.seed >= 0 else None
                 stream = llm.create_chat_completion(
-                    messages=messages, stream=True, max_tokens=max_tokens,
-                    temperature=self.settings.temperature, seed=seed)
+                    messages=messages, stream=True, max_tokens=max_tokens, seed=seed,
+                    **self.sampling())
                 try:
                     for part in stream:
                         if self._cancel_count != token or abandoned.is_set():
