@@ -1,4 +1,4 @@
-"""Final-only recognition with faster-whisper (CTranslate2, int8 on the CPU).
+"""Recognition with faster-whisper (CTranslate2, int8 on the CPU).
 
 Whisper cannot stream: the utterance is buffered as it arrives and decoded at the end of the
 turn, at its own length rather than padded to 30 s (whisper_trimmed.py). While the user talks,
@@ -20,10 +20,10 @@ from assistant.audio.devices import dbfs
 from assistant.errors import ModelError
 from assistant.events import WordInfo
 from assistant.native_output import captured_stderr
+from assistant.stt import whisper_trimmed
 from assistant.stt.base import (
     Partial, Recognizer, Transcript, missing_files, require_dir,
 )
-from assistant.stt import whisper_trimmed
 
 log = logging.getLogger(__name__)
 BEHIND_FRAMES = 5  # frames queued for the recognizer: a partial decode would fall further behind
@@ -79,9 +79,8 @@ class WhisperRecognizer(Recognizer):
         if not self._model.model.is_multilingual and self.language not in ("en", ""):
             log.info("Whisper model %s is English-only; transcribing as English", path)
         if self.trimmed or self.live_partials:
-            from assistant.stt.whisper_trimmed import TrimmedDecoder
-
-            self._trimmed_decoder = TrimmedDecoder(self._model, self.decode_language)
+            self._trimmed_decoder = whisper_trimmed.TrimmedDecoder(self._model,
+                                                                   self.decode_language)
         if self.live_partials:
             from assistant.stt.whisper_live import LivePartials
 
@@ -138,10 +137,8 @@ class WhisperRecognizer(Recognizer):
 
     def _decode_partial(self, audio: np.ndarray, abandon) -> str | None:
         """The first two margins only (a partial refused by both is simply not shown)."""
-        decoder = self._trimmed_decoder
-        if not decoder.fits(audio):
-            return None
-        return decoder.decode(audio, abandon, margins=whisper_trimmed.MARGINS_S[:2])
+        return self._trimmed_decoder.decode(audio, abandon,
+                                            margins=whisper_trimmed.MARGINS_S[:2])
 
     def checkpoint(self) -> Transcript:
         """Decode what was heard so far; `finish()` reuses it when nothing came after."""

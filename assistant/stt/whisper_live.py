@@ -9,9 +9,9 @@ request (a checkpoint or the final) waits: a partial already encoding is dropped
 decoder runs, so it never holds the final up by more than an encode of the audio so far.
 
 What two successive decodes agree on, word for word from the start, is shown as settled and
-stays so; the rest as tentative (Settling). A partial's words may miss the last ~half second of the audio (it is
-a decode of what had arrived when it began), so the turn-taking decisions never answer them
-(Recognizer.streaming stays False); the checkpoint or final gives the words to answer.
+stays so; the rest as tentative (Settling). A partial's words may miss the last half second
+of the audio (it decodes what had arrived when it began), so the turn-taking decisions never
+answer them (Recognizer.live_partials); the checkpoint or the final gives the words to answer.
 """
 
 from __future__ import annotations
@@ -58,9 +58,8 @@ class Settling:
         if agreed > len(self.settled) and agreed_words(self.settled, words) == len(self.settled):
             self.settled = words[:agreed]
         self._previous = words
-        tentative = words[len(self.settled):] if len(words) > len(self.settled) else []
-        stable = " ".join(self.settled)
-        return Partial(text=" ".join(self.settled + tentative), stable_text=stable)
+        tentative = words[len(self.settled):]
+        return Partial(text=" ".join(self.settled + tentative), stable_text=" ".join(self.settled))
 
 
 class LivePartials:
@@ -84,7 +83,6 @@ class LivePartials:
         self._next_at = MIN_AUDIO_MS * SAMPLE_RATE // 1000
         self._settling = Settling()
         self._shown: Partial | None = None
-        self.latest: str | None = None  # the newest partial's words
 
     def due(self, samples: int, *, speaking: bool, behind: bool) -> bool:
         return (speaking and not behind and samples >= self._next_at
@@ -106,7 +104,6 @@ class LivePartials:
                 self.abandoned += 1
             return None
         self.decoded += 1
-        self.latest = text
         partial = self._settling.add(text)
         if not partial.text or partial == self._shown:
             return None

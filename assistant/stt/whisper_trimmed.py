@@ -3,13 +3,14 @@ of the 30 s window faster-whisper pads every decode to.
 
 An utterance of 2 s padded to 30 s makes the encoder (most of a decode's cost on the CPU)
 work 15 times too hard. CTranslate2's Whisper encoder takes fewer than 3,000 frames, so the
-features are cut to the audio plus a margin of silence. Whisper was trained on 30 s windows, though, and a short window
-sometimes sends the decoder into a loop ("the the the ..."). Guards catch that: the number
-of tokens is bounded by the audio's duration, and a text that reaches the bound, compresses
-too well (the repetition check faster-whisper itself uses) or repeats a phrase is refused
-(see repeats_a_phrase). Whether a short window loops depends on its exact length, so a
-refused decode is tried again with a margin of zero features, then with a longer one of
-silence (MARGINS_S); only when all are refused does the caller decode with the full window.
+features are cut to the audio plus a margin of silence. Whisper was trained on 30 s
+windows, though, and a short window sometimes sends the decoder into a loop ("the the
+the ..."). Guards catch that: the number of tokens is bounded by the audio's duration, and a
+text that reaches the bound, compresses too well (the repetition check faster-whisper itself
+uses) or repeats a phrase is refused (see repeats_a_phrase). Whether a short window loops
+depends on its exact length, so a refused decode is tried again with a margin of zero
+features, then with a longer one of silence (MARGINS_S); only when all are refused does the
+caller decode with the full window.
 
 Measured on the 31 real English clips of assistant/evaluation/english_speech.py with
 Whisper tiny.en (each with the listener's 0.3 s of pre-roll and 0.12 s of pause): one margin
@@ -20,10 +21,10 @@ margin, after 1.0 s and 2.0 s of silence, it leaves no clip for the full window 
 p95 237 ms a clip, against 4.2 % and 511 ms with the full window after them); tried second,
 before the 2.0 s, the same WER at p95 226 ms. Live partials try the first two margins (the
 zero features alone made the first words come later: 571 against 291 ms at the median on
-the bench's real recordings). A short window
-costs some accuracy on the shortest clips either way ("Damon fried the omelet" comes out
-"Damon Fred Omelet" in any window under 20 s), and longer minimum windows traded time for
-it without a clear trend (8 to 24 s: 5.0 to 3.9 %, 83 to 332 ms at the median).
+the bench's real recordings). A short window costs some accuracy on the shortest clips
+either way ("Damon fried the omelet" comes out "Damon Fred Omelet" in any window under
+20 s), and longer minimum windows traded time for it without a clear trend (8 to 24 s: 5.0
+to 3.9 %, 83 to 332 ms at the median).
 """
 
 from __future__ import annotations
