@@ -70,10 +70,12 @@ def test_list_shows_available_and_installed(data_dir, catalog, capsys, tmp_path)
     capsys.readouterr()
     assert main(["models", "list", "--catalog", str(catalog)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["ID", "KIND", "LANG", "SIZE", "STATE", "PATH"]
+    assert lines[0].split() == ["ID", "KIND", "LANG", "SIZE", "CHECKSUM", "STATE", "PATH"]
     rows = {line.split()[0]: line.split() for line in lines[1:]}
-    assert rows["approx"] == ["approx", "stt-vosk", "de", "~2.5", "GB", "available"]
-    assert rows[DEFAULT_MODEL_IDS[0]][-1] == "available"
+    # no checksum: said so, and its size is approximate
+    assert rows["approx"] == ["approx", "stt-vosk", "de", "~2.5", "GB", "size", "only",
+                              "available"]
+    assert rows[DEFAULT_MODEL_IDS[0]][-2:] == ["sha256", "available"]
     assert rows["vosk-model-small-fr-0.22"][1:3] == ["stt-vosk", "fr"]
     assert rows["vosk-model-small-fr-0.22"][-2:] == ["added", str(folder)]
 

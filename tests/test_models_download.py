@@ -189,6 +189,19 @@ def test_wrong_size_with_known_checksum_is_refused(tmp_path, server):
     assert_not_installed(manager, "tiny-llm")
 
 
+def test_a_checksum_without_an_exact_size_checks_the_size_roughly(tmp_path, server):
+    # as the catalog's vosk-model-small-en-us-0.15: its sha256 is published, its size is not
+    spec, data = gguf_entry(server, approximate_size=True)
+    spec["size"] = int(len(data) * 1.2)
+    manager = manager_for(tmp_path, [spec])
+    assert manager.download("tiny-llm").path.is_file()
+    bad, _ = gguf_entry(server, "other-llm", approximate_size=True, sha256="0" * 64)
+    manager = manager_for(tmp_path / "b", [bad])
+    with pytest.raises(DownloadError, match="failed its checksum"):
+        manager.download("other-llm")  # the hash is still exact
+    assert_not_installed(manager, "other-llm")
+
+
 def test_archive_without_the_model_layout_is_refused(tmp_path, server):
     data = zip_bytes({"README.txt": b"not a model"}, prefix="something/")
     url = server.add("/junk.zip", data)

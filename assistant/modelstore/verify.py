@@ -1,6 +1,7 @@
-"""Checking what was downloaded against its catalog entry: the exact size and sha256 when the
-catalog has a checksum, else the approximate size (which still catches an HTML error page or
-an unrelated file). Each failure raises `DownloadError` with one sentence."""
+"""Checking what was downloaded against its catalog entry: the sha256 when the catalog has
+one, the size exactly unless the entry says it is approximate (always so without a checksum;
+even a rough size catches an HTML error page or an unrelated file). Each failure raises
+`DownloadError` with one sentence."""
 
 from __future__ import annotations
 
@@ -20,11 +21,11 @@ def near_size(size: int, expected: int) -> bool:
 
 
 def check_size(entry: CatalogEntry, size: int) -> None:
-    if size == entry.size or (entry.sha256 is None and near_size(size, entry.size)):
+    if size == entry.size or (entry.approximate_size and near_size(size, entry.size)):
         return
     raise DownloadError(
         f"The download of {entry.id} is {size} bytes but the catalog expects "
-        f"{'about ' if entry.sha256 is None else ''}{entry.size}; nothing was installed "
+        f"{'about ' if entry.approximate_size else ''}{entry.size}; nothing was installed "
         "(the catalog entry may be out of date)."
     )
 

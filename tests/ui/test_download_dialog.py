@@ -114,3 +114,26 @@ def test_a_failed_download_is_reported_in_the_dialog(qtbot, tmp_path):
     qtbot.waitUntil(lambda: not dialog.busy, timeout=15_000)
     assert "color:#c0392b" in dialog.status.styleSheet() and dialog.status.text()
     assert manager.installed() == []
+
+
+def test_an_entry_without_a_checksum_says_so(qtbot, tmp_path):
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_bytes(tomli_w.dumps({"models": [
+        {"id": "pinned-llm", "kind": "llm-gguf", "language": "en", "size": len(MODEL),
+         "sha256": hashlib.sha256(MODEL).hexdigest(), "license": "MIT",
+         "description": "A pinned model.", "url": "https://example.org/pinned.gguf"},
+        {"id": "unpinned-llm", "kind": "llm-gguf", "language": "en", "size": 2_000_000,
+         "license": "MIT", "description": "A model without a published checksum.",
+         "url": "https://example.org/unpinned.gguf"},
+    ]}).encode())
+    manager = ModelManager(models_dir=tmp_path / "models", catalog_path=catalog)
+    dialog = DownloadDialog(manager, kind="llm-gguf")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    sizes = {dialog.table.item(row, 0).text(): dialog.table.item(row, 1).text()
+             for row in range(dialog.table.rowCount())}
+    assert sizes["pinned-llm"] == "1.0 MB" and sizes["unpinned-llm"].startswith("~")
+    dialog.table.selectRow(0)
+    assert "checksum" not in dialog.description.text()
+    dialog.table.selectRow(1)
+    assert "No checksum is published" in dialog.description.text()
