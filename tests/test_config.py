@@ -17,7 +17,7 @@ def test_defaults_are_valid_and_round_trip(tmp_path):
     path = tmp_path / "settings.toml"
     settings = Settings()
     settings.vad.end_silence_ms = 550
-    settings.llm.temperature = 0.2
+    settings.llm.temperature = 0.4
     settings.conversation.mode = "ptt"
     save_settings(settings, path)
     loaded = load_settings(path)

@@ -54,7 +54,7 @@ def test_no_offer_when_whisper_was_chosen_or_a_model_is_set(tmp_path):
 def test_a_model_swap_shows_loading_then_a_notice(open_window, qtbot):
     window = open_window()
     new = window.controller.settings.copy()
-    new.llm.temperature = 0.2
+    new.llm.temperature = 0.5
     window.controller.apply(new)
     qtbot.waitUntil(lambda: window.state.state == "loading", timeout=2000)
     assert window.state.label.text() == "Loading models…"
