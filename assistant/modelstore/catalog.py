@@ -148,6 +148,13 @@ def _checked_file_name(where: str, key: str, value: object) -> str:
     return value.strip()
 
 
+def _checked_flag(where: str, raw: dict, key: str) -> bool:
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise ModelError(f"{where}: {key} is true or false, not {value!r}.")
+    return value
+
+
 def _refuse_unknown(where: str, raw: dict, known: set[str]) -> None:
     unknown = sorted(set(raw) - known)
     if unknown:
@@ -272,12 +279,10 @@ def parse_entry(raw: dict, where: str) -> CatalogEntry:
         raise ModelError(f"{where}: size must be a positive number of bytes.")
     for key in ("url", "pypi", "member", "format"):  # optional, but text when given
         text(key, required=False)
-    approximate = raw.get("approximate_size", False)
-    if not isinstance(approximate, bool):
-        raise ModelError(f"{where}: approximate_size is true or false.")
-    trimmed = raw.get("trimmed_decode", False)
-    if not isinstance(trimmed, bool) or (trimmed and kind != "stt-whisper"):
-        raise ModelError(f"{where}: trimmed_decode is true or false, and only for stt-whisper.")
+    approximate = _checked_flag(where, raw, "approximate_size")
+    trimmed = _checked_flag(where, raw, "trimmed_decode")
+    if trimmed and kind != "stt-whisper":
+        raise ModelError(f"{where}: trimmed_decode is only for stt-whisper.")
     return CatalogEntry(
         id=model_id,
         kind=kind,
