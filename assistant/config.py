@@ -78,6 +78,9 @@ class ConversationSettings:
     speculative_start: bool = True
     speculative_silence_ms: int = field(default=120, metadata=_range(60, 3000))
     max_reply_sentences: int = field(default=2, metadata=_range(0, 100))  # 0 = no limit
+    # the time and date, timers and alarms, "stop", "say that again": answered without the
+    # LLM (assistant/skills)
+    local_skills: bool = True
     echo_cancellation: bool = True
     log_conversations: bool = True
 

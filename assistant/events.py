@@ -141,11 +141,13 @@ class LlmFinished(Event):
 
 @dataclass(frozen=True, kw_only=True)
 class TextChunk(Event):
-    """A speakable piece of the reply. `token_index` is the token that completed it."""
+    """A speakable piece of the reply. `token_index` is the token that completed it; `sound`
+    ("chime") is rung before its words (a timer that is due)."""
 
     text: str
     index: int
     token_index: int = 0
+    sound: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,3 +220,10 @@ class TurnCompleted(Event):
     reply_text: str
     interrupted: bool
     metrics: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TimersChanged(Event):
+    """The timers and alarms now set, soonest first (`assistant.skills.timers.TimerView`s)."""
+
+    timers: tuple = ()

@@ -32,6 +32,11 @@ def models_dir() -> Path:
     return data_dir() / "models"
 
 
+def timers_file() -> Path:
+    """The timers and alarms that are set, kept over a restart (assistant/skills/timers.py)."""
+    return data_dir() / "timers.json"
+
+
 def conversation_log_file() -> Path:
     return data_dir() / "conversations.jsonl"
 

@@ -95,7 +95,11 @@ def make_session_factory(args, settings: Settings):
                                                     realtime=True)
         kwargs["make_speaker"] = lambda s: RecordingSpeaker(block_ms=s.audio.output_block_ms,
                                                             realtime=True, keep=False)
-    elif settings.conversation.log_conversations:
+    else:  # live: timers are kept over a restart; a replay's end with it
+        from assistant.paths import timers_file
+
+        kwargs["timers_file"] = timers_file()
+    if replay is None and settings.conversation.log_conversations:
         from assistant.conversation.log import ConversationLog
         from assistant.paths import conversation_log_file
 

@@ -15,9 +15,10 @@ def add_arguments(parser):
 def run(args, settings) -> int:
     from assistant.conversation.log import ConversationLog
     from assistant.events import (
-        BargeIn, FinalTranscript, Notice, PartialTranscript, StatusChanged, TurnCompleted,
+        BargeIn, FinalTranscript, Notice, PartialTranscript, StatusChanged, TimersChanged,
+        TurnCompleted,
     )
-    from assistant.paths import conversation_log_file
+    from assistant.paths import conversation_log_file, timers_file
     from assistant.conversation.session import Session
 
     done = threading.Event()
@@ -33,13 +34,17 @@ def run(args, settings) -> int:
             print(f"you: {event.text}")
         elif isinstance(event, BargeIn):
             print("  (interrupted)", file=sys.stderr)
+        elif isinstance(event, TimersChanged):
+            names = ", ".join(timer.name for timer in event.timers) or "none"
+            print(f"  (timers: {names})", file=sys.stderr)
         elif isinstance(event, TurnCompleted):
             v2v = event.metrics.get("v2v_ms")
             print(f"assistant: {event.reply_text}" + (f"   [{v2v:.0f} ms]" if v2v else ""))
         sys.stdout.flush()
 
     log = ConversationLog(conversation_log_file()) if settings.conversation.log_conversations else None
-    session = Session(settings, on_event=show, conversation_log=log, require_devices=True)
+    session = Session(settings, on_event=show, conversation_log=log, require_devices=True,
+                      timers_file=timers_file())
     if not session.start():
         return 2
     signal.signal(signal.SIGTERM, lambda *_: done.set())

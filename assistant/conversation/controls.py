@@ -44,7 +44,21 @@ class NewSettings:
     conversation: ConversationSettings
     turn: TurnSettings
 
+    def apply_to(self, settings) -> None:
+        """Into the loop's own settings, value by value (what it holds keeps reading them)."""
+        for section in ("vad", "conversation", "turn"):
+            target = getattr(settings, section)
+            for key, value in vars(getattr(self, section)).items():
+                setattr(target, key, value)
+
 
 @dataclass(frozen=True)
 class ClearHistory:
     """Forget the conversation so far."""
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    """A timer's cancel button in the window."""
+
+    timer_id: int

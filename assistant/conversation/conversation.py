@@ -23,12 +23,13 @@ from assistant.clock import NS_PER_MS, Clock
 from assistant.config import Settings
 from assistant.conversation.barge_in import BargeInPolicy, HalfDuplex, Speech
 from assistant.conversation.controls import (
-    ClearHistory, NewSettings, Press, Release, StopReply, TypedText,
+    CancelTimer, ClearHistory, NewSettings, Press, Release, StopReply, TypedText,
 )
 from assistant.conversation.inbox import CONTROL, REPORT, EndOfInput, Inbox, InputFailed
 from assistant.conversation.listener import Listener
 from assistant.conversation.reply_desk import ReplyDesk
 from assistant.conversation.responder import PrefillRequest
+from assistant.conversation.rings import TimerRings
 from assistant.conversation.speculation import Speculation, Step, same_words
 from assistant.conversation.stages import EchoFilter
 from assistant.conversation.turn_taking import EndOfTurn
@@ -50,7 +51,7 @@ class Conversation:
     def __init__(self, settings: Settings, *, floor: Floor, listener: Listener, workers,
                  output, speaker, llm, tts, history: ChatHistory, clock: Clock,
                  publish: Callable[[Event], None], echo_filter: EchoFilter,
-                 speculation: Speculation, turn_detector=None):
+                 speculation: Speculation, turn_detector=None, skills=None):
         self.settings = settings
         self.listener = listener
         self.workers = workers
@@ -70,8 +71,11 @@ class Conversation:
         self.inbox = Inbox()
         self.replies = ReplyDesk(floor, workers=workers, output=output, speaker=speaker,
                                  llm=llm, tts=tts, history=history, clock=clock,
-                                 publish=publish,
-                                 max_sentences=lambda: settings.conversation.max_reply_sentences)
+                                 publish=publish, settings=settings.conversation, skills=skills)
+        self.skills = skills
+        # due timers ring between items (the lane calls `rings.tick()`)
+        self.rings = None if skills is None else TimerRings(
+            skills, floor, self.replies, speaker, clock, publish)
         workers.report = self.report  # what they make comes back through the inbox
         self.listener.on_vad = self._on_vad
         self.input_finished = threading.Event()
@@ -100,6 +104,9 @@ class Conversation:
 
     def clear_history(self) -> None:
         self.inbox.post(ClearHistory())
+
+    def cancel_timer(self, timer_id: int) -> None:
+        self.inbox.post(CancelTimer(timer_id))
 
     def report(self, event: Event) -> None:
         """What the reply workers and the speaker tell the conversation."""
@@ -169,14 +176,12 @@ class Conversation:
             if reply is not None:
                 self.replies.cut_off(reply, onset_ns=control.t_ns)
         elif isinstance(control, NewSettings):
-            for section, values in (("vad", control.vad), ("conversation", control.conversation),
-                                    ("turn", control.turn)):
-                target = getattr(self.settings, section)
-                for key, value in vars(values).items():
-                    setattr(target, key, value)
+            control.apply_to(self.settings)
             self.listener.mode = control.conversation.mode
         elif isinstance(control, ClearHistory):
             self.history.clear()
+        elif isinstance(control, CancelTimer) and self.skills is not None:
+            self.skills.board.cancel([control.timer_id])
 
     def _on_end_of_input(self, item) -> None:
         if isinstance(item, InputFailed):

@@ -54,6 +54,8 @@ class Lane:
             thread.start()
             self._threads.append(thread)
         c.publish(StatusChanged(t_ns=c.clock.now_ns(), state="listening"))
+        if c.rings is not None:
+            c.rings.announce()  # the timers still set (a restart, new models)
 
     def stop(self, timeout: float = 3.0) -> None:
         """Input first, then processing, then output; the observers see every event."""
@@ -82,6 +84,8 @@ class Lane:
             item = c.inbox.get(timeout=0.05, frames=frames)
             if item is not None:
                 c.handle(item)
+            if c.rings is not None:
+                c.rings.tick()  # due timers ring when the floor is free
 
     def _read(self) -> None:
         inbox = self.conversation.inbox

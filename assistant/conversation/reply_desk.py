@@ -1,6 +1,11 @@
 """The reply side of the turns, kept by the conversation thread: starting a reply, cutting one
 off, writing down what the workers and the speaker report, and finishing the turn.
 
+A skill (assistant/skills/) answers what it knows without the LLM: the time, timers, "stop".
+Its reply goes through the same stages as the LLM's (chunks, voice, output, speaker); what it
+does (set a timer) is done when the reply is committed, never for a speculative reply that
+is thrown away, and its exchange stays out of the LLM's history.
+
 Cancellation is one generation counter (`Floor.generation`). Starting a reply or cutting one
 off bumps it; every stage drops work of older generations. The speaker learns the new
 generation first and is flushed right after, so nothing queued under the old one can play,
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from assistant.config import ConversationSettings
 from assistant.conversation.output import HeldOutput
 from assistant.conversation.responder import ReplyEnd, ReplyRequest
 from assistant.conversation.synthesizer import ChunkAudioReady
@@ -25,7 +31,7 @@ from assistant.llm.history import ChatHistory
 class ReplyDesk:
     def __init__(self, floor: Floor, *, workers, output: HeldOutput, speaker, llm, tts,
                  history: ChatHistory, clock, publish: Callable[[Event], None],
-                 max_sentences: Callable[[], int]):
+                 settings: ConversationSettings, skills=None):
         self.floor = floor
         self.workers = workers
         self.output = output
@@ -35,7 +41,8 @@ class ReplyDesk:
         self.history = history
         self.clock = clock
         self.publish = publish
-        self.max_sentences = max_sentences  # read per reply: settings apply live
+        self.settings = settings  # read per reply (the sentence budget, skills on): live
+        self.skills = skills  # assistant.skills.Skills, or None (everything goes to the LLM)
         self.t0_ns = 0  # the input timeline's origin, for the records
 
     # --- the generation ---------------------------------------------------------------------
@@ -47,7 +54,9 @@ class ReplyDesk:
 
     # --- starting and stopping ----------------------------------------------------------------
 
-    def start(self, turn: Turn, text: str, speculative: bool = False) -> None:
+    def start(self, turn: Turn, text: str, speculative: bool = False, skill=None) -> None:
+        """Answer `text`: a skill's reply when one takes it (or `skill`, a timer's ring),
+        otherwise the LLM's."""
         previous = self.floor.replying
         if previous is not None and previous is not turn:
             self.cut_off(previous, onset_ns=turn.t_onset_ns or self.clock.now_ns())
@@ -56,18 +65,40 @@ class ReplyDesk:
         turn.user_text = text
         turn.committed = not speculative
         turn.speculative_text = text if speculative else None
+        turn.skill = skill if skill is not None else self._skill_for(turn, text)
         self.floor.replying = turn
         if speculative:
             self.output.hold(turn.generation)
-        self.workers.submit(ReplyRequest(turn_id=turn.turn_id, generation=turn.generation,
-                                         messages=self.history.messages_for(text),
-                                         max_sentences=self.max_sentences()))
+        if turn.skill is not None:
+            request = ReplyRequest(turn_id=turn.turn_id, generation=turn.generation, messages=[],
+                                   fixed_text=turn.skill.text, sound=turn.skill.sound)
+            if not speculative:
+                turn.skill.act()
+        else:
+            request = ReplyRequest(turn_id=turn.turn_id, generation=turn.generation,
+                                   messages=self.history.messages_for(text),
+                                   max_sentences=self.settings.max_reply_sentences)
+        self.workers.submit(request)
         self.publish(StatusChanged(t_ns=self.clock.now_ns(), state="thinking",
                                    turn_id=turn.turn_id, generation=turn.generation))
 
+    def _skill_for(self, turn: Turn, text: str):
+        if self.skills is None or not self.settings.local_skills or turn.source == "timer":
+            return None
+        skill = self.skills.reply_for(text)
+        if skill is None and turn.continues is not None:
+            # "stop" said right after a question: the words are the question's and the stop's
+            own = text[len(turn.continues.user_text):]
+            if self.skills.is_stop(own):
+                skill = self.skills.reply_for(own)
+        return skill
+
     def commit(self, turn: Turn) -> None:
-        """The speculative reply was right: its held audio plays now."""
+        """The speculative reply was right: its held audio plays now (and a skill's action,
+        such as setting a timer, is done now)."""
         turn.committed = True
+        if turn.skill is not None:
+            turn.skill.act()
         self.output.release(turn.generation)
 
     def discard(self, turn: Turn) -> None:
@@ -76,6 +107,7 @@ class ReplyDesk:
         self.llm.cancel()
         self.output.drop(turn.generation)
         turn.speculative_text = None
+        turn.skill = None
         for key in ("first_token", "first_chunk", "first_audio"):
             turn.timeline.marks.pop(key, None)
         turn.chunks.clear()
@@ -156,7 +188,10 @@ class ReplyDesk:
         # a reply heard in full goes back to the model exactly as it wrote it, so the next
         # prompt shares its prefix with the model's cache and only the new words are evaluated
         heard = record["reply_text"] if interrupted else (turn.reply_text or record["reply_text"])
-        self.history.add_exchange(turn.user_text, heard, interrupted)
+        if turn.skill is None:
+            self.history.add_exchange(turn.user_text, heard, interrupted)
+        if self.skills is not None and (turn.skill is None or turn.skill.skill != "stop"):
+            self.skills.heard(turn.reply_text)  # "say that again" says it in full
         self.floor.forget_before(turn.turn_id)
         self.publish(TurnCompleted(turn_id=turn.turn_id, generation=turn.generation,
                                    t_ns=self.clock.now_ns(), user_text=turn.user_text,

@@ -28,6 +28,8 @@ class ReplyRequest:
     generation: int
     messages: list[dict]
     max_sentences: int = 0  # 0: no limit
+    fixed_text: str | None = None  # a skill's reply: said as it is, no LLM
+    sound: str = ""  # rung before the first words ("chime")
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,9 @@ class Responder:
         if not self.is_current(request.generation):
             return
         chunks = [0]  # how many chunks went out (the apology comes after them)
+        if request.fixed_text is not None:
+            yield from self._fixed(request, chunks)
+            return
         try:
             yield from self._reply(request, chunks)
         except Exception:  # the LLM failed mid-reply: apologise, keep the loop alive
@@ -134,11 +139,28 @@ class Responder:
             yield self._chunk(turn_id, generation, chunk_text, chunks, n_tokens)
         yield ReplyEnd(turn_id=turn_id, generation=generation, t_ns=self.clock.now_ns())
 
+    def _fixed(self, request: ReplyRequest, chunks: list[int]) -> Iterator[Event]:
+        """A skill's reply: its words, cut as the LLM's would be (the first piece early)."""
+        turn_id, generation = request.turn_id, request.generation
+        text = request.fixed_text.strip()
+        yield LlmFinished(turn_id=turn_id, generation=generation, t_ns=self.clock.now_ns(),
+                          text=text, n_tokens=0, reason="skill")
+        chunker = self.make_chunker()
+        pieces = chunker.feed(text + " ") + chunker.flush() if text else []
+        if request.sound and not pieces:
+            pieces = [""]
+        for piece in pieces:
+            if not self.is_current(generation):
+                return
+            sound = request.sound if chunks[0] == 0 else ""
+            yield self._chunk(turn_id, generation, piece, chunks, 0, sound)
+        yield ReplyEnd(turn_id=turn_id, generation=generation, t_ns=self.clock.now_ns())
+
     def _chunk(self, turn_id: int, generation: int, text: str, chunks: list[int],
-               n_tokens: int) -> TextChunk:
+               n_tokens: int, sound: str = "") -> TextChunk:
         index, chunks[0] = chunks[0], chunks[0] + 1
         return TextChunk(turn_id=turn_id, generation=generation, t_ns=self.clock.now_ns(),
-                         text=text, index=index, token_index=n_tokens)
+                         text=text, index=index, token_index=n_tokens, sound=sound)
 
     def _apologise(self, request: ReplyRequest, n_chunks: int) -> Iterator[Event]:
         turn_id, generation = request.turn_id, request.generation

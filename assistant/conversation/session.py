@@ -62,7 +62,7 @@ class NullSource:
 class Session:
     def __init__(self, settings: Settings, *, on_event: Callable[[Event], None] | None = None,
                  clock: Clock = DEFAULT_CLOCK, make_source=None, make_speaker=None,
-                 conversation_log=None, require_devices: bool = False):
+                 conversation_log=None, require_devices: bool = False, timers_file=None):
         self.settings = settings
         self.on_event = on_event or (lambda event: None)
         self.clock = clock
@@ -75,6 +75,8 @@ class Session:
         self.lane = None
         self.source = None
         self.history = None
+        self.timers_file = timers_file  # where timers are kept over a restart (None: not kept)
+        self.skills = None  # the local skills and their timers: one set for the session
         self.error: str | None = None  # why start() failed
         self._loop_settings: Settings | None = None  # asked for, not yet applied
         self._lock = threading.RLock()
@@ -143,6 +145,7 @@ class Session:
         with self._lock:
             self.engines = engines
             self.history = engines.llm.new_history()
+            self.skills = self._make_skills()
             try:
                 self._start_conversation()
             except UserError as exc:  # a device (with require_devices), an unusable input file
@@ -151,6 +154,13 @@ class Session:
                 self._fail(str(exc))
                 return False
         return True
+
+    def _make_skills(self):
+        from assistant.skills.skills import Skills
+        from assistant.skills.timers import TimerBoard, TimerStore
+
+        store = TimerStore(self.timers_file) if self.timers_file is not None else None
+        return Skills(TimerBoard(self.clock, store=store))
 
     def _fail(self, message: str) -> None:
         self.error = message
@@ -171,7 +181,7 @@ class Session:
             subscribers.append(LogWriter(self.conversation_log, self._notice))
         self.lane = build_conversation(self.settings, engines=self.engines, source=source,
                                        speaker=speaker, clock=self.clock, history=self.history,
-                                       subscribers=tuple(subscribers))
+                                       subscribers=tuple(subscribers), skills=self.skills)
         self.lane.start()
 
     def _stop_conversation(self) -> None:
@@ -210,6 +220,10 @@ class Session:
     def interrupt(self) -> None:
         if self.conversation is not None:
             self.conversation.stop_reply()
+
+    def cancel_timer(self, timer_id: int) -> None:
+        if self.conversation is not None:
+            self.conversation.cancel_timer(timer_id)
 
     def clear_conversation(self) -> None:
         if self.conversation is not None:

@@ -40,12 +40,16 @@ class Synthesizer:
         self.tts = tts
         self.clock = clock
         self.is_current = is_current
+        self._sounds: dict[tuple[str, int], np.ndarray] = {}  # made once per rate
 
     def process(self, chunk: TextChunk) -> Iterator[tuple[AudioChunk, ChunkAudioReady]]:
         """(audio for the speaker, its report) for each piece of the chunk's speech."""
         first = chunk.index == 0
         rate = self.tts.sample_rate
-        for samples in self.tts.synthesize(chunk.text):
+        if chunk.sound:
+            yield self._piece(chunk, self._sound(chunk.sound, rate), rate)
+            first = False  # the words follow the chime as they come
+        for samples in (self.tts.synthesize(chunk.text) if chunk.text.strip() else ()):
             if not self.is_current(chunk.generation):
                 return
             if samples is None or len(samples) == 0:
@@ -55,13 +59,23 @@ class Synthesizer:
                 first = len(samples) == 0
                 if first:
                     continue
-            now = self.clock.now_ns()
-            audio = AudioChunk(turn_id=chunk.turn_id, generation=chunk.generation, t_ns=now,
-                               samples=np.asarray(samples, dtype=np.float32), sample_rate=rate,
-                               chunk_index=chunk.index, text=chunk.text)
-            yield audio, ChunkAudioReady(turn_id=chunk.turn_id, generation=chunk.generation,
-                                         t_ns=now, chunk_index=chunk.index,
-                                         n_samples=len(samples), sample_rate=rate)
+            yield self._piece(chunk, samples, rate)
+
+    def _piece(self, chunk: TextChunk, samples, rate: int):
+        now = self.clock.now_ns()
+        audio = AudioChunk(turn_id=chunk.turn_id, generation=chunk.generation, t_ns=now,
+                           samples=np.asarray(samples, dtype=np.float32), sample_rate=rate,
+                           chunk_index=chunk.index, text=chunk.text)
+        return audio, ChunkAudioReady(turn_id=chunk.turn_id, generation=chunk.generation,
+                                      t_ns=now, chunk_index=chunk.index,
+                                      n_samples=len(samples), sample_rate=rate)
+
+    def _sound(self, name: str, rate: int) -> np.ndarray:
+        if self._sounds.get((name, rate)) is None:
+            from assistant.skills.chime import chime
+
+            self._sounds[(name, rate)] = chime(rate)
+        return self._sounds[(name, rate)]
 
     def end_marker(self, turn_id: int, generation: int) -> AudioChunk:
         """What tells the speaker the reply is over (it reports PlaybackFinished after it)."""

@@ -35,7 +35,7 @@ class Turn:
     turn_id: int
     generation: int = 0
     user_text: str = ""
-    source: str = "voice"  # "voice", "ptt" or "text"
+    source: str = "voice"  # "voice", "ptt", "text" or "timer" (a ring: no one spoke)
     barge_in: bool = False  # this turn's speech interrupted the previous reply
     prefilled: str = ""  # the user's words the LLM has already read ahead
     checkpoint_requested: bool = False  # a speculative transcript was asked for
@@ -50,6 +50,7 @@ class Turn:
     continues: "Turn | None" = field(default=None, repr=False)  # the turn resumed after a pause
     speculative_text: str | None = None  # the partial the LLM started on, before the final
     committed: bool = True  # False while a speculative reply may still be thrown away
+    skill: object = None  # the SkillReply that answers it (assistant/skills), or None: the LLM
     reply_text: str = ""  # everything the LLM produced
     chunks: dict[int, ChunkAudio] = field(default_factory=dict)
     interrupted: bool = False
@@ -109,6 +110,7 @@ class Turn:
             "user_text": self.user_text,
             "reply_text": self.played_text(t_silent_ns if self.interrupted else None),
             "full_reply_text": self.reply_text,
+            "skill": self.skill.skill if self.skill is not None else None,
             "interrupted": self.interrupted,
             "barge_in": self.barge_in,
             "continues_turn": self.continues.turn_id if self.continues is not None else None,

@@ -118,13 +118,14 @@ def build_conversation(settings: Settings, *, engines: Engines, source: AudioSou
                        speaker: Speaker, history=None, clock: Clock = DEFAULT_CLOCK,
                        subscribers: tuple[Callable[[Event], None], ...] = (),
                        sequential: bool = False, echo_cancellation: bool | None = None,
-                       pace_by_replies: bool = False) -> Lane:
+                       pace_by_replies: bool = False, skills=None) -> Lane:
     """A conversation on `source` and `speaker` with warm `engines`, ready to `start()`.
 
     `sequential`: the no-overlap baseline (each stage buffers, then runs). `echo_cancellation`
     (default: the setting) puts WebRTC's canceller between the microphone and the endpointer,
     with what the speaker plays as its reference. `pace_by_replies`: take no frame while a
-    reply is on its way (fast replays)."""
+    reply is on its way (fast replays). `skills`: the local skills and their timers, kept by a
+    session across conversations (default: new ones, with timers that end with the lane)."""
     if echo_cancellation is None:
         echo_cancellation = settings.conversation.echo_cancellation
     echo_filter = NoEchoFilter()
@@ -144,10 +145,15 @@ def build_conversation(settings: Settings, *, engines: Engines, source: AudioSou
     workers = ReplyWorkers(Responder(engines.llm, chunker, clock, floor.is_current),
                            Synthesizer(engines.tts, clock, floor.is_current), output)
     history = history if history is not None else engines.llm.new_history()
+    if skills is None:
+        from assistant.skills.skills import Skills
+        from assistant.skills.timers import TimerBoard
+
+        skills = Skills(TimerBoard(clock))
     conversation = Conversation(
         settings, floor=floor, listener=listener, workers=workers, output=output,
         speaker=speaker, llm=engines.llm, tts=engines.tts, history=history, clock=clock,
         publish=observers.publish, echo_filter=echo_filter,
         speculation=Speculation(settings.conversation, enabled=not sequential),
-        turn_detector=engines.turn_detector)
+        turn_detector=engines.turn_detector, skills=skills)
     return Lane(conversation, source, observers, pace_by_replies=pace_by_replies)

@@ -105,7 +105,7 @@ def compare(model_id: str, clips) -> dict:
         recognizer = WhisperRecognizer(path, "en", trimmed=mode == "trimmed",
                                        live_partials=False)
         recognizer.start()
-        recognizer._decode([np.zeros(16000, np.int16)])  # warm
+        recognizer.transcribe_once(np.zeros(16000, np.int16))  # warm
         errors = words = 0
         times, detail = [], []
         for name, text, audio in clips:
@@ -113,7 +113,7 @@ def compare(model_id: str, clips) -> dict:
             chunk = np.concatenate([np.zeros(int(PREROLL_S * 16000), np.int16), chunk,
                                     np.zeros(int(PAUSE_S * 16000), np.int16)])
             began = time.perf_counter()
-            heard = recognizer._decode([chunk]).text
+            heard = recognizer.transcribe_once(chunk).text
             times.append((time.perf_counter() - began) * 1000)
             e, n = word_errors(text, heard)
             errors, words = errors + e, words + n

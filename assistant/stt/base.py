@@ -66,6 +66,12 @@ class Recognizer:
     def finish(self) -> Transcript:
         raise NotImplementedError
 
+    def transcribe_once(self, samples: np.ndarray) -> Transcript:
+        """A whole utterance (int16) at once, as its final: for evaluations and tests."""
+        self.begin()
+        self.accept(samples)
+        return self.finish()
+
     def user_speaking(self, speaking: bool) -> None:
         """The endpointer's view, as it changes: False while the user pauses. May be called
         from another thread; a recognizer with live partials decodes none in a pause."""

@@ -153,6 +153,11 @@ class WhisperRecognizer(Recognizer):
             return checkpoint  # only silence since the checkpoint: no second decode
         return self._decode(chunks)
 
+    def transcribe_once(self, samples: np.ndarray) -> Transcript:
+        """The final decode alone (no live partials on the way)."""
+        self._cancelled.clear()
+        return self._decode([samples])
+
     def _decode(self, chunks: list) -> Transcript:
         if self.cancelled or not chunks:
             return Transcript(text="")

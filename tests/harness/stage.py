@@ -35,6 +35,7 @@ from assistant.vad import Endpointer
 from harness.fakes import FRAME, LoudnessDetector, ScriptedLlm, ScriptedRecognizer, SteppedSpeaker, ToneTts
 
 T0 = 10_000 * NS_PER_MS
+WALL0 = 1_796_220_300.0  # the wall clock at T0 (the skills' timers): 2026-12-02 14:05 UTC
 
 
 class InlineWorkers:
@@ -89,7 +90,7 @@ class GuardedEcho(NoEchoFilter):
 class Stage:
     def __init__(self, lines: list[str] = ("hello there",), reply: str = "Sure. Here it is.",
                  settings: Settings | None = None, seconds_per_word: float = 0.2, llm=None,
-                 turn_detector=None):
+                 turn_detector=None, skills: bool = False):
         self.settings = settings or Settings()
         self.clock = ManualClock(T0)
         self.events: list[Event] = []
@@ -112,11 +113,20 @@ class Stage:
             output=self.output, speaker=self.speaker, llm=self.llm, tts=self.tts,
             history=ChatHistory("Be brief."), clock=self.clock, publish=self.events.append,
             echo_filter=self.echo, speculation=Speculation(self.settings.conversation),
-            turn_detector=turn_detector)
+            turn_detector=turn_detector, skills=self._skills() if skills else None)
         self.speaker.on_event = self.conversation.report
         self.speaker.start()
         self.conversation.set_timeline_origin(T0)
         self._t_audio = T0  # capture time of the next frame
+
+    def _skills(self):
+        """The local skills, their timers on the harness's clock; the wall clock reads
+        `WALL0` at the start."""
+        from assistant.skills.skills import Skills
+        from assistant.skills.timers import TimerBoard
+
+        self.board = TimerBoard(self.clock, wall=lambda: WALL0 + (self.clock.now_ns() - T0) / 1e9)
+        return Skills(self.board)
 
     # --- driving ----------------------------------------------------------------------------
 
@@ -135,6 +145,9 @@ class Stage:
             self.conversation.inbox.put_frame(frame)
             self._t_audio += 20 * NS_PER_MS
         self.settle()
+        if self.conversation.rings is not None:
+            self.conversation.rings.tick()  # as the conversation thread does between items
+            self.settle()
 
     def settle(self) -> None:
         """Run the workers and drain the inbox until nothing is left to do."""
