@@ -223,6 +223,13 @@ class TurnCompleted(Event):
 
 
 @dataclass(frozen=True, kw_only=True)
+class TimerRinging(Event):
+    """A turn no one spoke: a timer or alarm is due, and its reply (`turn_id`) rings now."""
+
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class TimersChanged(Event):
     """The timers and alarms now set, soonest first (`assistant.skills.timers.TimerView`s)."""
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 
 from assistant.events import (
     FinalTranscript, Notice, PartialTranscript, SpeechEnded, SpeechStarted, StatusChanged,
-    TurnCompleted, TurnHeld,
+    TimersChanged, TurnCompleted, TurnHeld,
 )
 from ui import first_run
 from ui.banner import Banner
@@ -27,6 +27,7 @@ from ui.widgets.conversation import ConversationView
 from ui.widgets.latency import LatencyPanel
 from ui.widgets.level_meter import LevelMeter
 from ui.widgets.state_indicator import StateIndicator
+from ui.widgets.timers import TimersPanel
 from ui.widgets.transcript import TranscriptView
 
 log = logging.getLogger(__name__)
@@ -147,10 +148,17 @@ class MainWindow(QMainWindow):
         QVBoxLayout(latency_card).addWidget(self.latency)
         latency_card.layout().setContentsMargins(0, 0, 0, 0)
         latency_card.setFixedWidth(320)
+        self.timers = TimersPanel()
+        self.timers.setFixedWidth(320)
+        self.timers.cancel_requested.connect(self.cancel_timer)
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        right.addWidget(self.timers)
+        right.addWidget(latency_card, 1)
         body = QHBoxLayout()
         body.setSpacing(12)
         body.addLayout(left, 1)
-        body.addWidget(latency_card)
+        body.addLayout(right)
 
         root = QWidget()
         layout = QVBoxLayout(root)
@@ -180,6 +188,9 @@ class MainWindow(QMainWindow):
 
     def interrupt(self) -> None:
         self.controller.session.interrupt()
+
+    def cancel_timer(self, timer_id: int) -> None:
+        self.controller.session.cancel_timer(timer_id)
 
     def send_text(self) -> None:
         text = self.input.text().strip()
@@ -253,7 +264,10 @@ class MainWindow(QMainWindow):
         elif isinstance(event, FinalTranscript):
             self.transcript.clear()
         elif isinstance(event, TurnCompleted):
-            self.latency.add_turn(event.metrics)
+            if event.metrics.get("source") != "timer":  # a ring has no latency to show
+                self.latency.add_turn(event.metrics)
+        elif isinstance(event, TimersChanged):
+            self.timers.set_timers(event.timers)
         self.conversation.handle(event)
 
     def show_notice(self, message: str, level: str = "info") -> None:
@@ -277,4 +291,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.space.uninstall()
         self.level.timer.stop()
+        self.timers.tick.stop()
         super().closeEvent(event)

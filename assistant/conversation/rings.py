@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from assistant.events import TimersChanged
+from assistant.events import TimerRinging, TimersChanged
 
 log = logging.getLogger(__name__)
 
@@ -57,4 +57,5 @@ class TimerRings:
         self._due_since_ns = None
         turn = self.floor.new_turn(source="timer")
         turn.end_reason = "timer"
+        self.publish(TimerRinging(turn_id=turn.turn_id, t_ns=now, text=ring.text))
         self.replies.start(turn, "", skill=ring)

@@ -77,6 +77,9 @@ class FakeSession:
         self._turn += 1
         self._reply(self._turn, text)
 
+    def cancel_timer(self, timer_id: int) -> None:
+        self.calls.append(f"cancel_timer:{timer_id}")
+
     def interrupt(self) -> None:
         self.calls.append("interrupt")
         self._cancel.set()

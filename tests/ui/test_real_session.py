@@ -73,3 +73,38 @@ def test_without_audio_devices_the_text_box_still_answers(open_window, qtbot, re
     qtbot.waitUntil(lambda: window.conversation.turns[-1].reply.finished, timeout=60_000)
     assert window.conversation.turns[-1].user_label.text() == "Say hello."
     assert window.conversation.turns[-1].reply.tokens
+
+
+def test_a_typed_timer_counts_down_rings_and_is_kept_over_a_restart(open_window, qtbot,
+                                                                      real_models, tmp_path):
+    from assistant.audio.speaker import RecordingSpeaker
+    from assistant.conversation.session import NullSource, Session
+
+    timers_file = tmp_path / "timers.json"
+
+    def factory(s, on_event):
+        return Session(s, on_event=on_event, make_source=lambda _s: NullSource(),
+                       make_speaker=lambda _s: RecordingSpeaker(realtime=True),
+                       timers_file=timers_file)
+
+    settings = Settings()
+    settings.stt.engine = "whisper"
+    window = open_window(settings, session_factory=factory)
+    qtbot.keyClicks(window.input, "Set a timer for three seconds.")
+    qtbot.keyClick(window.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.timers.isVisible() and bool(window.timers.rows), timeout=20_000)
+    [(name, left, _cancel)] = window.timers.rows.values()
+    assert name.text() == "3 second timer" and left.text() in ("0:03", "0:02", "0:01")
+    qtbot.waitUntil(lambda: any(t.reply.plain() == "Your 3 second timer is done."
+                                for t in window.conversation.turns), timeout=20_000)
+    ring = window.conversation.turns[-1]
+    assert "Timer" in ring.user_label.text()
+    assert window.timers.rows == {} and window.timers.isVisible()  # "done" for a moment
+    qtbot.keyClicks(window.input, "Set a pasta timer for one hour.")
+    qtbot.keyClick(window.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: len(window.timers.rows) == 1, timeout=20_000)
+    window.controller.shutdown()
+    again = open_window(settings, session_factory=factory)  # a restart
+    qtbot.waitUntil(lambda: len(again.timers.rows) == 1, timeout=20_000)
+    [(name, left, _cancel)] = again.timers.rows.values()
+    assert name.text() == "Pasta timer" and left.text().startswith(("1:00:", "59:"))

@@ -17,10 +17,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLay
 
 from assistant.events import (
     ChunkPlaybackStarted, FinalTranscript, LlmFinished, LlmToken, PartialTranscript,
-    PlaybackFinished, SpeechStarted, StatusChanged, TextChunk, TurnCompleted,
+    PlaybackFinished, SpeechStarted, StatusChanged, TextChunk, TimerRinging, TurnCompleted,
 )
 
 USER_BUBBLE = "background:#3b6fd8; color:white; border-radius:12px;"
+# a turn no one spoke (a timer ringing): a small line where the user's bubble would be
+SYSTEM_NOTE = "background:transparent; color:#7b8594; font-size:12px;"
 REPLY_BUBBLE = "background:#f1f3f7; color:#1f2933; border-radius:12px;"
 SPEAKING = "background-color:#ffe9a8;"
 UNSPOKEN = "color:#9aa3af; text-decoration:line-through;"
@@ -59,6 +61,8 @@ class Reply:
         text = " ".join(parts)
         if not self.finished:
             text += " <span style='color:#3b6fd8;'>▍</span>"
+        elif not text:  # "stop": nothing was said, on purpose
+            return "<span style='color:#9aa3af;'>(stopped)</span>"
         return text or "<span style='color:#9aa3af;'>…</span>"
 
 
@@ -123,7 +127,19 @@ class ConversationView(QScrollArea):
         self._add_row(turn.user_label, right=True)
         return turn
 
+    def add_timer_turn(self, turn_id: int) -> TurnView:
+        """A timer's ring: no user bubble, a note in its place, then the reply."""
+        turn = TurnView(turn_id, "⏰ Timer")
+        turn.user_label.setStyleSheet(f"QLabel {{ {SYSTEM_NOTE} padding:2px 4px; }}")
+        self.turns.append(turn)
+        self._empty.hide()
+        self._add_row(turn.user_label, right=False)
+        return turn
+
     def handle(self, event) -> None:
+        if isinstance(event, TimerRinging):
+            self.add_timer_turn(event.turn_id)
+            return
         if isinstance(event, (SpeechStarted, PartialTranscript)):
             self._heard[event.turn_id] = getattr(event, "text", "")
             return
