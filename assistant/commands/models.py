@@ -1,4 +1,5 @@
-"""The `models` command: list, download, add and remove models, and install the defaults.
+"""The `models` command: list, download, add and remove models, install the defaults, and
+the LLMs' speed on this machine (`models speed`, in models_speed.py).
 
 Results go to stdout, progress bars to stderr. Failures are `UserError`s, which the CLI prints
 as one line.
@@ -35,6 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "install-defaults": actions.add_parser(
             "install-defaults", help="install the default models (LLM, Whisper, end-of-turn) if missing"
         ),
+        "speed": actions.add_parser(
+            "speed", help="each LLM's time to first token and tokens/s here (measured or estimated)"
+        ),
     }
     for action_parser in parsers.values():
         _shared_options(action_parser)
@@ -44,6 +48,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parsers["add"].add_argument("--id", dest="model_id", metavar="ID", help="id to give it (default: from the name)")
     parsers["add"].add_argument("--language", metavar="CODE", help="language code such as en (default: guessed)")
     parsers["remove"].add_argument("id", metavar="ID")
+    from assistant.commands import models_speed
+
+    models_speed.add_arguments(parsers["speed"])
 
 
 def run(args: argparse.Namespace, settings) -> int:
@@ -59,6 +66,7 @@ def run(args: argparse.Namespace, settings) -> int:
         "add": _add,
         "remove": _remove,
         "install-defaults": _install_defaults,
+        "speed": lambda manager, args: _speed(manager, args, settings),
     }[args.models_command]
     return handler(manager, args)
 
@@ -150,6 +158,12 @@ def _remove(manager, args) -> int:
     else:
         print(f"removed {args.id}")
     return 0
+
+
+def _speed(manager, args, settings) -> int:
+    from assistant.commands import models_speed
+
+    return models_speed.run(manager, args, settings)
 
 
 def _install_defaults(manager, args) -> int:
