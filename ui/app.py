@@ -119,7 +119,7 @@ def save_screenshot(window, path: Path) -> bool:
 
 def run_app(args, settings: Settings) -> int:
     from assistant.modelstore.manager import ModelManager
-    from ui import first_run
+    from ui import first_run, llm_offer
     from ui.controller import SessionController
     from ui.gc_guard import GuiThreadCollector
     from ui.main_window import MainWindow
@@ -165,6 +165,8 @@ def run_app(args, settings: Settings) -> int:
         window.show_startup_failure(failure[0])
     else:
         first_run.offer(window, settings, manager)
+        if replay is None:  # a replay is timed itself, and a screenshot shows no offer
+            llm_offer.offer_when_started(window, manager)
         controller.start()
 
     screenshot = getattr(args, "screenshot", None)

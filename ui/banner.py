@@ -1,8 +1,10 @@
-"""The message strip at the top of the window: notices from the core, the first-run offer to
-download a speech model, and errors that would otherwise have ended in a crash dialog.
+"""The message strip at the top of the window: notices from the core, the first-run offers to
+download a speech model or a stronger LLM, and errors that would otherwise have ended in a
+crash dialog.
 
-Each message is a row with an optional action button and a close button. Messages with the
-same key replace each other, so a repeated notice does not pile up.
+Each message is a row with an optional action button, an optional "decline" button (an
+offer's "Not now") and a close button. Messages with the same key replace each other, so a
+repeated notice does not pile up.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ class BannerMessage(QFrame):
         self.label = WrappingText(text)
         self.action_button = QPushButton()
         self.action_button.hide()
+        self.decline_button = QPushButton()
+        self.decline_button.setFlat(True)
+        self.decline_button.hide()
         self.close_button = QPushButton("×")
         self.close_button.setFlat(True)
         self.close_button.setStyleSheet("QPushButton { border:none; padding:2px 8px; "
@@ -77,6 +82,7 @@ class BannerMessage(QFrame):
         layout.addWidget(self.icon)
         layout.addWidget(self.label, 1)
         layout.addWidget(self.action_button)
+        layout.addWidget(self.decline_button)
         layout.addWidget(self.close_button)
 
     @property
@@ -95,8 +101,11 @@ class Banner(QWidget):
 
     def show_message(self, text: str, level: str = "info", *, key: str | None = None,
                      action: tuple[str, Callable[[], None]] | None = None,
+                     decline: tuple[str, Callable[[], None]] | None = None,
                      timeout_ms: int | None = None) -> BannerMessage:
-        """Show `text`; info messages without an action fade after a while unless told."""
+        """Show `text`; info messages without an action fade after a while unless told.
+        With `decline` ("Not now", callback), that button and the close button both dismiss
+        the message and call the callback: either way the person said no."""
         key = key or f"{level}:{text}"
         self.dismiss(key)
         row = BannerMessage(key, text, level, self)
@@ -105,6 +114,12 @@ class Banner(QWidget):
             row.action_button.setText(action[0])
             row.action_button.clicked.connect(action[1])
             row.action_button.show()
+        if decline is not None:
+            row.decline_button.setText(decline[0])
+            row.decline_button.clicked.connect(lambda: self.dismiss(key))
+            for button in (row.decline_button, row.close_button):
+                button.clicked.connect(decline[1])
+            row.decline_button.show()
         self._rows[key] = row
         self._layout.addWidget(row)
         self.show()

@@ -164,6 +164,8 @@ class SettingsDialog(QDialog):
         if model.kind in combos:
             combo, none_label = combos[model.kind]
             self._refill(combo, model.kind, none_label, select=model.id)
+        if model.kind == "llm-gguf":
+            self.llm_speeds.refresh()  # now installed: it can be measured
 
     def add_model_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Choose a Vosk model folder")

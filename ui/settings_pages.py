@@ -6,6 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QWidget
 
 from ui import audio_check
+from ui.llm_speeds import LlmSpeeds
 from ui.settings_form import Form, checkbox, combo, line
 from ui.widgets.level_meter import LevelMeter
 
@@ -126,6 +127,8 @@ def llm_page(dialog) -> QWidget:
     get = QPushButton("Download…")
     get.clicked.connect(lambda: dialog.open_downloads("llm-gguf"))
     form.add("llm.model", "Model", dialog.llm_combo, extra=row(dialog.llm_combo, pick, get))
+    dialog.llm_speeds = LlmSpeeds(dialog.manager, s)
+    form.addRow("Speed here", dialog.llm_speeds)
     form.add("llm.context_size", "Context size (tokens)", line(s.context_size))
     form.add("llm.threads", "Threads", line(s.threads), hint="0 uses every physical core.")
     form.add("llm.temperature", "Temperature", line(s.temperature),

@@ -1,0 +1,61 @@
+"""Questions the app asks once: the answers, kept in `asked.json` in the config folder.
+
+An offer the person answered ("Download", "Not now", or closing it) is not made again. The
+key names the offer and what it offered (`stronger-llm:qwen2.5-0.5b-instruct-q4_k_m`), so a
+different offer later is a new question. An unreadable file counts as no answers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from assistant import paths
+
+log = logging.getLogger(__name__)
+
+
+def default_path() -> Path:
+    return paths.config_dir() / "asked.json"
+
+
+class AskedOnce:
+    """The answers by key; reads the file on each call, so windows and tests share it."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path is not None else default_path()
+
+    def answers(self) -> dict[str, str]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring the unreadable %s (%s)", self.path, exc)
+            return {}
+        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+
+    def answered(self, key: str) -> bool:
+        return key in self.answers()
+
+    def remember(self, key: str, answer: str) -> None:
+        """Keep the answer; a failure to write is logged (the offer may then come again)."""
+        answers = self.answers()
+        answers[key] = answer
+        tmp = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".asked-", dir=self.path.parent)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(answers, fh, indent=2, sort_keys=True)
+                fh.write("\n")
+            os.replace(tmp, self.path)
+            tmp = None
+        except OSError as exc:
+            log.warning("could not keep the answer in %s (%s)", self.path, exc)
+        finally:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
