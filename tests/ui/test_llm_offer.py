@@ -209,3 +209,18 @@ def test_the_settings_page_shows_each_models_speed_and_measures_again(
     assert cells(QWEN_15)[1:] == ["~562 ms", "~22 tokens/s", "estimated"]
     assert speeds.table.item(3, 3).toolTip().startswith(f"Scaled from {QWEN_05}, timed on this")
     assert speeds.measure_button.isEnabled()
+
+
+def test_a_damaged_default_model_is_one_log_line_and_no_offer(open_window, qtbot, manager,
+                                                             asked, cache, caplog):
+    path = manager.get_installed(REFERENCE).path
+    path.write_bytes(b"GGUF" + bytes(10))  # cut short: the real probe refuses it
+    window = open_window(model_manager=manager)
+    with caplog.at_level("WARNING", logger="ui.llm_offer"):
+        handle = run_offer(qtbot, window, manager, asked, cache)
+    assert handle.finished_ok and window.isVisible()
+    assert window.banner.messages() == [] and asked.answers() == {}
+    (record,) = [r for r in caplog.records if r.name == "ui.llm_offer"]
+    assert record.getMessage().startswith("could not time the LLM: ")
+    assert REFERENCE in record.getMessage() or path.name in record.getMessage()
+    assert record.exc_info is None and "\n" not in record.getMessage()
