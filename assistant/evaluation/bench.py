@@ -102,6 +102,7 @@ def build_report(runs, modes: tuple[str, ...] = tuple(MODES), label: str = "") -
         summary = summarize_turns(turns, barge)
         summary["barge_in_from_true_onset_ms"] = {**summarize(true_barge), "values": true_barge}
         summary["end_of_turn"] = end_of_turn_figures(turns)
+        summary["skills"] = skill_figures(turns)
         paused = [(paused_sentences(wav), r) for wav, r in mine if paused_sentences(wav)]
         if paused:
             scores = [score_pauses(r.turns, sentences) for sentences, r in paused]
@@ -126,6 +127,17 @@ def build_report(runs, modes: tuple[str, ...] = tuple(MODES), label: str = "") -
     report["peak_rss_mb"] = last["peak_rss_mb"]
     report["cpu_time_s"] = last["cpu_time_s"]
     return report
+
+
+def skill_figures(turns: list[dict]) -> dict:
+    """The replies the local skills gave (no LLM; not the rings): from the end of the turn
+    (the endpointer's or the end-of-turn model's decision) to their first sound."""
+    answered = [t for t in turns if t.get("skill") not in (None, "ring")
+                and t["v2v_ms"] is not None]
+    after_end = [t["v2v_ms"] - (t["stages_ms"].get("endpointing") or 0.0) for t in answered]
+    return {"turns": len(answered), "after_end_ms": summarize(after_end),
+            "v2v_ms": summarize(t["v2v_ms"] for t in answered),
+            "rings": sum(1 for t in turns if t.get("skill") == "ring")}
 
 
 def first_turn_figures(runs) -> dict | None:
@@ -206,6 +218,12 @@ def format_report(report: dict) -> str:
                              f"p95 {b['p95']} ms; from true onset p50 {tb['p50']} p95 {tb['p95']}"
                              f" ms; detection to silent p50 {d['p50']} p95 {d['p95']} ms")
             lines.append(f"{'':>12}{format_end_of_turn(s['end_of_turn'])}")
+            k = s.get("skills") or {}
+            if k.get("turns"):
+                a, kv = k["after_end_ms"], k["v2v_ms"]
+                lines.append(f"{'':>12}local skills: {k['turns']} replies (no LLM), from the end "
+                             f"of the turn to the first sound p50 {a['p50']} p95 {a['p95']} ms "
+                             f"(V2V p50 {kv['p50']} p95 {kv['p95']} ms); {k['rings']} rings")
         else:
             lines.append(f"{mode:>10}:")
         if "thinking_pauses" in s:

@@ -7,7 +7,8 @@ interrupting speech.
 
 English is the standard set (the default engine, Whisper): the question and interrupt dialogs
 in three espeak-ng voices (`questions-en-us.wav`, `questions-en-gb.wav`,
-`questions-en-us-f3.wav`, the same for `interrupt-`), the real English recordings in
+`questions-en-us-f3.wav`, the same for `interrupt-` and for `skills-`: requests the local
+skills answer without the LLM), the real English recordings in
 tests/fixtures as one dialog (`recordings-en.wav`) and the thinking-pause dialog
 (`pauses-en.wav`). `--language ko` makes the Korean dialogs for the Vosk code path (the only
 Vosk model reachable offline is Korean); the two real-speech dialogs are written either way.
@@ -61,6 +62,17 @@ DIALOGS = {
             ("No tell me about dogs please.", 3.0),
             ("Stop and just tell me the weather.", 14.0),
             ("Thanks.", 10.0),
+        ],
+        # the local skills (no LLM): the time, a timer that rings during the dialog, what is
+        # left, the date, say that again, an alarm and its cancelling
+        "skills": [
+            ("What time is it?", 5.0),
+            ("Set a timer for twenty seconds.", 6.0),
+            ("How much time is left?", 6.0),
+            ("What's the date today?", 14.0),
+            ("Say that again.", 6.0),
+            ("Set an alarm for seven thirty in the morning.", 7.0),
+            ("Cancel the alarm.", 8.0),
         ],
     },
 }

@@ -112,7 +112,9 @@ _CUTOFF = 86  # rapidfuzz ratio (0-100) for a whole-utterance match
 _TIMER = re.compile(r"\b(?:timers?|timmers?)\b")
 _ALARM = re.compile(r"\b(?:alarms?|wake me(?: up)?)\b")
 _CANCEL = re.compile(r"\b(?:cancel|cancelled|stop|delete|remove|clear|dismiss|turn off|"
-                     r"switch off|kill|get rid of|forget|end|reset)\b")
+                     r"switch off|kill|get rid of|forget|end|reset"
+                     # "cancel" as recognizers mishear it
+                     r"|can'?t? solve|can sell|counsel|council)\b")
 _QUERY = re.compile(r"\b(?:how (?:much|long)|left|remaining|remain|status|check|when|"
                     r"what timers|what alarms|any timers|any alarms|do i have|is there|"
                     r"are there|list|show)\b")

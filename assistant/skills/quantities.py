@@ -57,6 +57,7 @@ _PART_OF_DAY = (r"in the morning|in the afternoon|in the evening|at night|tonigh
 _CLOCK = re.compile(
     r"\b(?:(?P<noon>noon|midday|midnight)"
     r"|(?P<rel>half|quarter|\d{1,2}) (?P<dir>past|after|to|before) (?P<rhour>\d{1,2})"
+    r"|(?P<compact>\d{1,2})(?P<compact_minute>[0-5]\d)"  # "730": how Whisper writes 7:30
     r"|(?P<hour>\d{1,2})(?::(?P<minute>\d{2})| (?P<spaced>\d{2})\b| (?P<oclock>oclock))?)"
     rf"(?:\s*(?P<ampm>am|pm)\b)?(?:\s+(?P<part>{_PART_OF_DAY}))?\b")
 
@@ -75,11 +76,14 @@ def parse_clock_time(text: str) -> tuple[int, int, bool] | None:
             if match["dir"] in ("to", "before"):
                 hour, minute = hour - 1, 60 - minute
         else:
-            hour = int(match["hour"])
-            minute = int(match["minute"] or match["spaced"] or 0)
+            if match["compact"]:
+                hour, minute = int(match["compact"]), int(match["compact_minute"])
+            else:
+                hour = int(match["hour"])
+                minute = int(match["minute"] or match["spaced"] or 0)
             bare = not (match["minute"] or match["spaced"] or match["oclock"] or ampm or part)
             if bare and re.match(r"\s*(?:hour|minute|second)", text[match.end():]):
-                continue  # "in 10 minutes": a duration, not a time of day
+                continue  # "in 10 minutes", "130 seconds": a duration, not a time of day
         if hour > 23 or minute > 59:
             continue
         if ampm == "pm" or any(word in part for word in ("afternoon", "evening", "night")):
