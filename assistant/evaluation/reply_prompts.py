@@ -2,7 +2,8 @@
 a recognizer hears it (lower case is fine, no markdown, numbers as they come).
 
 Each case is a conversation: earlier turns (the user's words; the assistant's replies to
-them are generated and kept, as in the app) and the last user turn, which is scored.
+them are generated and kept, as in the app, or given as [user, reply] when the case is about
+what a garbled earlier reply does) and the last user turn, which is scored.
 `expect` lists the facts a good reply contains: each item is a group of alternatives, and
 every group must be matched (case-insensitive, as whole words). A case without `expect`
 is scored only on form (repetition, length, markdown, parroting).
@@ -76,7 +77,7 @@ CASES: list[dict] = [
     {"kind": "follow-up", "before": ["i have two cats"], "say": "how many cats do i have",
      "expect": [["two", "2"]]},
     {"kind": "follow-up", "before": ["what is the capital of japan"],
-     "say": "and of italy", "expect": [["rome"]]},
+     "say": "and of greece", "expect": [["athens"]]},
     {"kind": "follow-up", "before": ["my dog is called max"], "say": "what's my dog's name",
      "expect": [["max"]]},
     {"kind": "follow-up", "before": ["tell me a joke"], "say": "tell me another one"},
@@ -88,6 +89,17 @@ CASES: list[dict] = [
      "expect": [["nurse"]]},
     {"kind": "follow-up", "before": ["what is two plus two"], "say": "and times three",
      "expect": [["twelve", "12"]]},
+    # after a garbled reply (given, not generated: what a small model sometimes writes), the
+    # next answer must not go on in the same way
+    {"kind": "follow-up", "before": [["tell me about yourself", "I'm sorry for any mistakes. "
+                                      "I'm sorry for any mistakes. I'm sorry for any mistakes."]],
+     "say": "what is the capital of egypt", "expect": [["cairo"]]},
+    {"kind": "follow-up", "before": [["can you help me", "I'll just make it slightly different: "
+                                      "I'll just make it slightly different: I'll just make it"]],
+     "say": "how many legs does a cat have", "expect": [["four", "4"]]},
+    {"kind": "follow-up", "before": [["what should i pack", "**Packing list:** - socks - "
+                                      "shirts - **more socks** - socks - socks"]],
+     "say": "what color is grass", "expect": [["green"]]},
     # --- requests a local assistant cannot do ---------------------------------------------
     {"kind": "cannot", "say": "book me a flight to london"},
     {"kind": "cannot", "say": "send an email to my boss"},

@@ -16,6 +16,8 @@ import threading
 from dataclasses import dataclass
 from typing import Callable
 
+from assistant.llm.reply_tidy import tidy_reply
+
 MESSAGE_OVERHEAD_TOKENS = 8  # "<|im_start|>assistant\n ... <|im_end|>\n" and the like
 MAX_STORED_TURNS = 400
 TRIM_TO = 0.6  # when the history no longer fits, keep this share of the room
@@ -54,14 +56,15 @@ class ChatHistory:
         self._add(HistoryTurn("user", text.strip()))
 
     def add_assistant(self, text: str, interrupted: bool = False) -> None:
-        """The reply as played. An interrupted reply that was not heard at all is kept in the
-        record but sends nothing to the model."""
-        self._add(HistoryTurn("assistant", text.strip(), interrupted))
+        """The reply as played (tidied: a loop or markup is not fed back, see reply_tidy.py).
+        An interrupted reply that was not heard at all is kept in the record but sends
+        nothing to the model."""
+        self._add(HistoryTurn("assistant", tidy_reply(text), interrupted))
 
     def add_exchange(self, user_text: str, reply_text: str, interrupted: bool = False) -> None:
         with self._lock:
             self._turns.append(HistoryTurn("user", user_text.strip()))
-            self._turns.append(HistoryTurn("assistant", reply_text.strip(), interrupted))
+            self._turns.append(HistoryTurn("assistant", tidy_reply(reply_text), interrupted))
             self._forget_oldest()
 
     def retract_exchange(self, user_text: str) -> bool:
