@@ -79,6 +79,10 @@ def conversation_page(dialog) -> QWidget:
     form.add("conversation.half_duplex", "Half-duplex",
              checkbox("Do not listen while speaking (for speakers without echo cancelling)",
                       c.half_duplex))
+    form.add("conversation.local_skills", "Local skills",
+             checkbox("Answer the time, timers and alarms, stop and say that again myself",
+                      c.local_skills),
+             hint="At once and without the language model; off: every request goes to it.")
     return page
 
 

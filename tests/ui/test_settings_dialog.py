@@ -34,6 +34,7 @@ def test_changed_values_are_saved_and_applied(open_window, qtbot, manager, tmp_p
     f["vad.end_silence_ms"].widget.setText("650")
     f["conversation.barge_in_min_speech_ms"].widget.setText("300")
     f["conversation.half_duplex"].widget.setChecked(True)
+    f["conversation.local_skills"].widget.setChecked(False)
     set_combo(f["stt.engine"].widget, "whisper")
     f["llm.context_size"].widget.setText("4096")
     f["llm.threads"].widget.setText("2")
@@ -50,6 +51,7 @@ def test_changed_values_are_saved_and_applied(open_window, qtbot, manager, tmp_p
     expected.vad.end_silence_ms = 650
     expected.conversation.barge_in_min_speech_ms = 300
     expected.conversation.half_duplex = True
+    expected.conversation.local_skills = False
     expected.stt.engine = "whisper"
     expected.llm.context_size = 4096
     expected.llm.threads = 2
