@@ -1,15 +1,17 @@
 """First run: no Vosk model for the language yet.
 
-The app still works (the core falls back to Whisper, whose live words lag a little behind the voice), so the
-window offers the download in the banner instead of stopping, and says what is in use
-meanwhile. Once the model is installed it is chosen in the settings, which reloads the speech
-engine in the background.
+The app still works (the core falls back to Whisper, whose live words come in steps a little
+behind the voice), so the window offers the download in the banner instead of stopping, and
+says what is in use meanwhile. "Not now" (or closing it) is kept in `asked.json` and the offer
+is not made again for that model. Once the model is installed it is chosen in the settings,
+which reloads the speech engine in the background.
 """
 
 from __future__ import annotations
 
 import logging
 
+from assistant.asked import AskedOnce
 from assistant.stt.factory import VOSK_SUGGESTIONS
 
 log = logging.getLogger(__name__)
@@ -33,18 +35,20 @@ def needs_vosk(settings, manager) -> str | None:
     return VOSK_SUGGESTIONS.get(language)
 
 
-def offer(window, settings, manager) -> bool:
+def offer(window, settings, manager, asked: AskedOnce | None = None) -> bool:
     model_id = needs_vosk(settings, manager)
-    if model_id is None:
+    asked = asked or AskedOnce()
+    if model_id is None or asked.answered(f"vosk:{model_id}"):
         return False
     entry = manager.catalog_entry(model_id)
     size = f" ({entry.size / 1e6:.0f} MB)" if entry is not None else ""
     language = LANGUAGES.get(settings.stt.language.split("-")[0], settings.stt.language)
     text = (f"No Vosk speech model for {language} is installed, so Whisper is used meanwhile: "
-            "it works, but shows no words while you speak. Download "
-            f"{model_id}{size} for live transcripts.")
-    window.banner.show_message(text, "warning", key=KEY,
-                               action=("Download", lambda: download(window, model_id)))
+            "it works, and shows your words in steps while you speak. Download "
+            f"{model_id}{size} for words that follow your voice as you say them.")
+    window.banner.show_message(
+        text, "warning", key=KEY, action=("Download", lambda: download(window, model_id)),
+        decline=("Not now", lambda: asked.remember(f"vosk:{model_id}", "not now")))
     return True
 
 

@@ -40,6 +40,21 @@ def test_no_vosk_model_offers_the_download_and_names_the_fallback(open_window, q
     dialog.close()
 
 
+def test_not_now_is_remembered(open_window, tmp_path):
+    from assistant.asked import AskedOnce
+
+    manager = ModelManager(models_dir=tmp_path / "models")
+    asked = AskedOnce(tmp_path / "asked.json")
+    window = open_window(model_manager=manager)
+    assert first_run.offer(window, window.controller.settings, manager, asked)
+    window.banner._rows[first_run.KEY].decline_button.click()
+    assert not window.banner.has(first_run.KEY)
+    assert asked.answered("vosk:vosk-model-small-en-us-0.15")
+    again = open_window(model_manager=manager)  # the next start
+    assert not first_run.offer(again, again.controller.settings, manager, asked)
+    assert not again.banner.has(first_run.KEY)
+
+
 def test_no_offer_when_whisper_was_chosen_or_a_model_is_set(tmp_path):
     manager = ModelManager(models_dir=tmp_path / "models")
     settings = Settings()
