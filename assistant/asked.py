@@ -7,15 +7,10 @@ different offer later is a new question. An unreadable file counts as no answers
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import tempfile
 from pathlib import Path
 
 from assistant import paths
-
-log = logging.getLogger(__name__)
+from assistant.json_file import Unreadable, read_json, write_json
 
 
 def default_path() -> Path:
@@ -30,11 +25,8 @@ class AskedOnce:
 
     def answers(self) -> dict[str, str]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            log.warning("ignoring the unreadable %s (%s)", self.path, exc)
+            data = read_json(self.path, "answers file", default={})
+        except Unreadable:
             return {}
         return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
@@ -45,17 +37,4 @@ class AskedOnce:
         """Keep the answer; a failure to write is logged (the offer may then come again)."""
         answers = self.answers()
         answers[key] = answer
-        tmp = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".asked-", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(answers, fh, indent=2, sort_keys=True)
-                fh.write("\n")
-            os.replace(tmp, self.path)
-            tmp = None
-        except OSError as exc:
-            log.warning("could not keep the answer in %s (%s)", self.path, exc)
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
+        write_json(self.path, answers, "answers to the offers")

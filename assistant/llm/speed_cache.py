@@ -9,16 +9,11 @@ is rewritten by the next `put`.
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import tempfile
 from pathlib import Path
 
 from assistant import paths
+from assistant.json_file import Unreadable, read_json, write_json
 from assistant.llm.speed import SpeedMeasurement
-
-log = logging.getLogger(__name__)
 
 VERSION = 1
 
@@ -35,11 +30,8 @@ class SpeedCache:
 
     def _load(self) -> dict:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError) as exc:
-            log.warning("ignoring the unreadable speed cache %s (%s)", self.path, exc)
+            data = read_json(self.path, "speed cache", default={})
+        except Unreadable:
             return {}
         if not isinstance(data, dict) or data.get("version") != VERSION:
             return {}
@@ -61,17 +53,4 @@ class SpeedCache:
         logged, never raised: the figure is only measured again next time."""
         models = self._load()
         models[measurement.model_id] = {"facts": facts, "measurement": measurement.to_dict()}
-        text = json.dumps({"version": VERSION, "models": models}, indent=2, sort_keys=True)
-        tmp = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".llm-speed-", dir=self.path.parent)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text + "\n")
-            os.replace(tmp, self.path)
-            tmp = None
-        except OSError as exc:
-            log.warning("could not keep the speed measurement in %s (%s)", self.path, exc)
-        finally:
-            if tmp is not None:
-                Path(tmp).unlink(missing_ok=True)
+        write_json(self.path, {"version": VERSION, "models": models}, "speed measurement")

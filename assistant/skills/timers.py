@@ -14,17 +14,17 @@ running carries on; one that fell due while the app was closed is not rung late 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from assistant.clock import NS_PER_S, Clock
+from assistant.json_file import Unreadable, read_json, write_json
 from assistant.skills.quantities import duration_label, say_clock
 
 log = logging.getLogger(__name__)
@@ -72,16 +72,12 @@ class TimerStore:
 
     def load(self) -> list[dict]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-            timers = data["timers"]
+            timers = read_json(self.path, "saved timers", default={"timers": []})["timers"]
             for item in timers:
                 float(item["due_epoch_s"]), float(item["seconds"]), str(item["kind"])
             return timers
-        except FileNotFoundError:
-            return []
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.warning("The saved timers (%s) could not be read (%s); set aside as .bak.",
-                        self.path, exc)
+        except (Unreadable, KeyError, TypeError, ValueError):
+            log.warning("The saved timers (%s) are set aside as .bak.", self.path)
             try:
                 os.replace(self.path, self.path.with_name(self.path.name + ".bak"))
             except OSError:
@@ -89,13 +85,7 @@ class TimerStore:
             return []
 
     def save(self, timers: list[dict]) -> None:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            tmp.write_text(json.dumps({"timers": timers}, indent=1), encoding="utf-8")
-            os.replace(tmp, self.path)
-        except OSError as exc:
-            log.warning("The timers could not be saved to %s (%s).", self.path, exc)
+        write_json(self.path, {"timers": timers}, "timers")
 
 
 class TimerBoard:
