@@ -88,9 +88,9 @@ class ReplyDesk:
         skill = self.skills.reply_for(text)
         if skill is None and turn.continues is not None:
             # "stop" said right after a question: the words are the question's and the stop's
-            own = text[len(turn.continues.user_text):]
-            if self.skills.is_stop(own):
-                skill = self.skills.reply_for(own)
+            own = self.skills.reply_for(text[len(turn.continues.user_text):])
+            if own is not None and own.skill == "stop":
+                skill = own
         return skill
 
     def commit(self, turn: Turn) -> None:

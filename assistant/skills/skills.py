@@ -73,9 +73,6 @@ class Skills:
         handler = getattr(self, "_" + type(intent).__name__)
         return handler(intent)
 
-    def is_stop(self, text: str) -> bool:
-        return isinstance(i.understand(text), i.StopTalking)
-
     def heard(self, reply_text: str) -> None:
         if reply_text.strip():
             self.last_reply = reply_text.strip()
