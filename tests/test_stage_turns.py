@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from assistant.conversation.turns import Turn
 from assistant.events import FinalTranscript, PlaybackStarted, SpeechStarted, StatusChanged
 from harness.fakes import quiet, tone
 from harness.stage import Stage
@@ -149,3 +150,11 @@ def test_holding_the_key_in_a_pause_keeps_the_turn_open():
     [turn] = stage.completed()
     assert not turn.interrupted and turn.user_text == "what is the weather in paris"
     assert len(stage.of(PlaybackStarted)) == 1
+
+
+def test_a_reply_cut_off_before_the_llm_finished_records_what_it_had_written():
+    turn = Turn(turn_id=1)
+    turn.written.extend(["I'm ", "sorry ", "for ", "any ", "confusion"])
+    assert turn.record()["full_reply_text"] == "I'm sorry for any confusion"
+    turn.reply_text = "I'm sorry for any confusion, but it rains."  # it did finish
+    assert turn.record()["full_reply_text"] == turn.reply_text

@@ -111,6 +111,7 @@ class ReplyDesk:
         for key in ("first_token", "first_chunk", "first_audio"):
             turn.timeline.marks.pop(key, None)
         turn.chunks.clear()
+        turn.written.clear()
         if self.floor.replying is turn:
             self.floor.replying = None
 
@@ -152,6 +153,7 @@ class ReplyDesk:
         if isinstance(event, LlmToken):
             if event.index == 0:
                 turn.timeline.mark("first_token", event.t_ns)
+            turn.written.append(event.text)
         elif isinstance(event, TextChunk):
             turn.timeline.mark("first_chunk", event.t_ns)
             turn.chunks[event.index] = ChunkAudio(index=event.index, text=event.text)

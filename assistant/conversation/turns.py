@@ -51,7 +51,8 @@ class Turn:
     speculative_text: str | None = None  # the partial the LLM started on, before the final
     committed: bool = True  # False while a speculative reply may still be thrown away
     skill: object = None  # the SkillReply that answers it (assistant/skills), or None: the LLM
-    reply_text: str = ""  # everything the LLM produced
+    reply_text: str = ""  # everything the LLM produced (set when it finished)
+    written: list[str] = field(default_factory=list)  # its tokens so far, for a reply cut off
     chunks: dict[int, ChunkAudio] = field(default_factory=dict)
     interrupted: bool = False
     finished: bool = False
@@ -109,7 +110,7 @@ class Turn:
             "source": self.source,
             "user_text": self.user_text,
             "reply_text": self.played_text(t_silent_ns if self.interrupted else None),
-            "full_reply_text": self.reply_text,
+            "full_reply_text": self.reply_text or "".join(self.written).strip(),
             "skill": self.skill.skill if self.skill is not None else None,
             "interrupted": self.interrupted,
             "barge_in": self.barge_in,
