@@ -32,6 +32,7 @@ COMMANDS = {
     "say": ("say", "speak a text (or write it to a WAV file)"),
     "ask": ("ask", "ask the LLM; stream the reply and speak it"),
     "models": ("models", "list, download, add and remove models"),
+    "serve": ("serve", "serve the assistant to other programs on this machine (127.0.0.1)"),
 }
 
 

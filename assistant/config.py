@@ -144,6 +144,13 @@ class TtsSettings:
 
 
 @dataclass
+class ApiSettings:
+    # the desktop app also serves the local API (docs/API.md) from its own conversation
+    enabled: bool = False
+    port: int = field(default=8765, metadata=_range(1, 65535))  # on 127.0.0.1 only
+
+
+@dataclass
 class Settings:
     audio: AudioSettings = field(default_factory=AudioSettings)
     vad: VadSettings = field(default_factory=VadSettings)
@@ -152,6 +159,7 @@ class Settings:
     stt: SttSettings = field(default_factory=SttSettings)
     llm: LlmSettings = field(default_factory=LlmSettings)
     tts: TtsSettings = field(default_factory=TtsSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -167,3 +167,16 @@ def turn_model_bytes() -> bytes:
     except ModelError:
         pytest.skip("the end-of-turn model is not installed (voice-assistant models "
                     "install-defaults)")
+
+
+@pytest.fixture(scope="session")
+def api_pool():
+    """Engine sets for the API tests (the English default), loaded as the tests need them and
+    kept warm for the whole run."""
+    from helpers.api_server import api_settings
+
+    from assistant.server.pool import EnginePool
+
+    pool = EnginePool(api_settings(), max_conversations=4)
+    yield pool
+    pool.close()

@@ -83,6 +83,13 @@ def conversation_page(dialog) -> QWidget:
              checkbox("Answer the time, timers and alarms, stop and say that again myself",
                       c.local_skills),
              hint="At once and without the language model; off: every request goes to it.")
+    a = dialog.settings.api
+    form.add("api.enabled", "Local API",
+             checkbox("Serve this conversation to other programs on this computer",
+                      a.enabled),
+             hint="REST and WebSocket on 127.0.0.1 only, with the token in the api-token "
+                  "file of the settings folder (docs/API.md).")
+    form.add("api.port", "API port", line(a.port, 80))
     return page
 
 

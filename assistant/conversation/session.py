@@ -83,6 +83,7 @@ class Session:
         self._reloading = threading.Event()
         self._stopping = threading.Event()
         self._next_settings: Settings | None = None  # asked for while a reload was running
+        self.api = None  # the local API (assistant/server/service.py), when api.enabled
 
     # --- devices -------------------------------------------------------------------------
 
@@ -153,7 +154,21 @@ class Session:
                 self.engines = None
                 self._fail(str(exc))
                 return False
+            self._serve_api()
         return True
+
+    def _serve_api(self) -> None:
+        """The local API, as the setting says, for the settings now in use."""
+        if self.api is not None:
+            self.api.stop()
+            self.api = None
+        if self.settings.api.enabled and not self._stopping.is_set():
+            from assistant.server.service import ApiService
+
+            self.api = ApiService(self.settings, history=lambda llm: self.history,
+                                  notify=self._notice)
+            if not self.api.start():
+                self.api = None
 
     def _make_skills(self):
         from assistant.skills.skills import Skills
@@ -192,6 +207,9 @@ class Session:
     def stop(self) -> None:
         self._stopping.set()
         with self._lock:
+            if self.api is not None:
+                self.api.stop()
+                self.api = None
             self._stop_conversation()
             if self.engines is not None:
                 self.engines.close()
@@ -249,6 +267,12 @@ class Session:
         old = self.settings
         reload_engines = _changed(old, new, ENGINE_KEYS) or old.llm != new.llm
         reopen_devices = _changed(old, new, DEVICE_KEYS)
+        api_changed = old.api != new.api
+        if api_changed:
+            old.api = new.api
+            if self.engines is not None and not reload_engines:
+                threading.Thread(target=self._serve_api, name="api-restart",
+                                 daemon=True).start()
         # the sections the running loop reads are applied on the conversation thread (and
         # given to the next conversation, if one is built before that)
         self._loop_settings = new.copy()
@@ -310,6 +334,8 @@ class Session:
             self.settings.turn.detector, self.settings.turn.model = new.turn.detector, new.turn.model
             self.engines = engines
             self._start_conversation()
+            self.settings.api = new.api
+            self._serve_api()  # its engine sets are for the new models
         if old_engines is not None:
             old_engines.close()
         self._notice("The new models are loaded.", "info")

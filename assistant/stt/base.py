@@ -66,8 +66,10 @@ class Recognizer:
     def finish(self) -> Transcript:
         raise NotImplementedError
 
-    def transcribe_once(self, samples: np.ndarray) -> Transcript:
-        """A whole utterance (int16) at once, as its final: for evaluations and tests."""
+    def transcribe_once(self, samples: np.ndarray, words: bool = False) -> Transcript:
+        """A whole utterance (int16) at once, as its final (evaluations, `POST
+        /v1/transcribe`). `words`: with word times, where an engine makes them only on
+        request (Whisper); Vosk always has them."""
         self.begin()
         self.accept(samples)
         return self.finish()

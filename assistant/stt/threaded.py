@@ -47,6 +47,11 @@ class ThreadedRecognizer(Recognizer):
             self._thread = threading.Thread(target=self._work, name="stt", daemon=True)
             self._thread.start()
 
+    def transcribe_once(self, samples: np.ndarray, words: bool = False) -> Transcript:
+        """On the caller's thread: only for a recognizer no stream is using (a REST request
+        has its engine set to itself)."""
+        return self.inner.transcribe_once(samples, words=words)
+
     def begin(self) -> None:
         super().begin()
         with self._lock:

@@ -153,17 +153,18 @@ class WhisperRecognizer(Recognizer):
             return checkpoint  # only silence since the checkpoint: no second decode
         return self._decode(chunks)
 
-    def transcribe_once(self, samples: np.ndarray) -> Transcript:
+    def transcribe_once(self, samples: np.ndarray, words: bool = False) -> Transcript:
         """The final decode alone (no live partials on the way)."""
         self._cancelled.clear()
-        return self._decode([samples])
+        return self._decode([samples], words=words or self.word_timestamps)
 
-    def _decode(self, chunks: list) -> Transcript:
+    def _decode(self, chunks: list, words: bool | None = None) -> Transcript:
         if self.cancelled or not chunks:
             return Transcript(text="")
+        word_timestamps = self.word_timestamps if words is None else words
         audio = np.concatenate(chunks).astype(np.float32) / 32768.0
         decoder = self._trimmed_decoder if self.trimmed else None
-        if decoder is not None and not self.word_timestamps and decoder.fits(audio):
+        if decoder is not None and not word_timestamps and decoder.fits(audio):
             text = decoder.decode(audio)
             if text is not None:
                 return Transcript(text=text)
@@ -172,7 +173,7 @@ class WhisperRecognizer(Recognizer):
         segments, _info = self._model.transcribe(
             audio, language=self.decode_language, beam_size=self.beam_size, temperature=0.0,
             vad_filter=False, condition_on_previous_text=False,
-            word_timestamps=self.word_timestamps, without_timestamps=not self.word_timestamps,
+            word_timestamps=word_timestamps, without_timestamps=not word_timestamps,
         )
         texts, words = [], []
         for segment in segments:  # a generator: decoding happens while iterating

@@ -1,0 +1,66 @@
+"""The ASGI app: Starlette routes for REST, the conversation WebSocket and the page, over one
+`Api` (token, engine pool, the default conversation's history)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from starlette.applications import Starlette
+from starlette.responses import FileResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from assistant.clock import DEFAULT_CLOCK
+from assistant.server import rest
+from assistant.server.conversation_socket import conversation_socket
+
+STATIC = Path(__file__).with_name("static")
+
+
+@dataclass
+class Api:
+    settings: object
+    token: str
+    pool: object  # EnginePool
+    port: int
+    # the default conversation's history for /v1/reply, given the LLM it is for: the
+    # server's own (made on first use, sized for that LLM), or the app's
+    history: Callable[[object], object] = None  # type: ignore[assignment]
+    voices: object = None
+    clock: object = DEFAULT_CLOCK
+    _own_history: object = field(default=None, repr=False)
+
+    def __post_init__(self):
+        from assistant.server.voices import Voices
+
+        if self.voices is None:
+            self.voices = Voices(self.settings)
+        if self.history is None:
+            self.history = self._server_history
+
+    def _server_history(self, llm):
+        if self._own_history is None:
+            self._own_history = llm.new_history()
+        return self._own_history
+
+
+async def page(request):
+    return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-store"})
+
+
+def build_app(api: Api) -> Starlette:
+    routes = [
+        Route("/v1/health", rest.health, methods=["GET"]),
+        Route("/v1/transcribe", rest.transcribe, methods=["POST"]),
+        Route("/v1/speak", rest.speak, methods=["POST"]),
+        Route("/v1/reply", rest.reply, methods=["POST"]),
+        WebSocketRoute("/v1/conversation", conversation_socket),
+    ]
+    if (STATIC / "index.html").exists():
+        routes += [Route("/", page, methods=["GET"]),
+                   Mount("/static", StaticFiles(directory=STATIC), name="static")]
+    app = Starlette(routes=routes)
+    app.state.api = api
+    return app
