@@ -123,6 +123,21 @@ def test_a_sure_answer_waits_for_the_pauses_words_before_it_ends_the_turn():
     assert turn.user_text == "what time is it"
 
 
+def test_a_checkpoint_that_comes_back_late_never_stands_for_the_words_after_it():
+    """Two pauses in one question; the first one's decode is slow and comes back while the
+    second is being decoded: it ends before the last words, and must not be the turn's."""
+    stage, _ = smart([0.2, 0.95], lines=["what is the capital of"])
+    stage.recognizer.partials = False
+    stage.recognizer.hold_checkpoints = True
+    stage.feed(quiet(300), tone(800), quiet(200))  # a pause mid-question: a checkpoint
+    stage.recognizer.lines[0] = "what is the capital of france"
+    stage.feed(tone(400), quiet(200))  # the user goes on, and pauses again: a second one
+    stage.recognizer.release_checkpoints()  # the first decode only now, then the second
+    stage.feed(quiet(1500))
+    [turn] = stage.completed()
+    assert turn.user_text == "what is the capital of france"
+
+
 def test_words_that_stop_mid_phrase_overrule_a_sure_answer():
     stage, _ = smart([0.9, 0.9], lines=["I would like to know what"])
     stage.recognizer.partials = False

@@ -56,11 +56,12 @@ class Listener:
         # called with each open-mic frame right after the endpointer has seen it and before
         # the recognizer does, so a barge-in decision never waits behind speech recognition
         self.on_vad: Callable[[AudioFrame], None] | None = None
-        self._checkpoints: collections.deque = collections.deque()  # (turn_id, Transcript)
+        self._checkpoints: collections.deque = collections.deque()  # (turn_id, request, Transcript)
         # After a checkpoint is asked for, the pause's frames are held back from the
         # recognizer: if the user says nothing more, the checkpoint is the final transcript
         # and the recognizer never spends CPU on the silence (the LLM needs it then).
         self._checkpoint: str | object | None = None  # None, PENDING, STALE or a Transcript
+        self._checkpoint_request = 0  # which request the PENDING one is
         self._paused: list[AudioFrame] = []
         # the open utterance's latest audio, pre-roll included (what the end-of-turn model
         # hears): at most AUDIO_KEPT_S
@@ -136,11 +137,15 @@ class Listener:
             if not self.recognizer.supports_checkpoint:
                 return False
             turn = self.turn_id
+            # only the newest request's words may stand for the pause: an earlier one, still
+            # being decoded when the user went on and paused again, ends before their words
+            self._checkpoint_request += 1
+            request = self._checkpoint_request
             self._checkpoint, self._paused = PENDING, []
             # maybe called on the recognizer's thread: hand over only, never take a lock
             # that this thread may hold while it waits for that recognizer
             self.recognizer.checkpoint_async(
-                lambda result: self._checkpoints.append((turn, result)))
+                lambda result: self._checkpoints.append((turn, request, result)))
             return True
 
     @property
@@ -151,9 +156,10 @@ class Listener:
     def _take_checkpoints(self) -> list[Event]:
         events: list[Event] = []
         while self._checkpoints:
-            turn, result = self._checkpoints.popleft()
+            turn, request, result = self._checkpoints.popleft()
             if (result is None or turn != self.turn_id or not self._active
-                    or self._cancel.is_set() or self._checkpoint is not PENDING):
+                    or self._cancel.is_set() or self._checkpoint is not PENDING
+                    or request != self._checkpoint_request):
                 continue
             self._checkpoint = result
             self._text, self._partial_is_newest = result.text, False

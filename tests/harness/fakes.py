@@ -40,21 +40,23 @@ class ScriptedRecognizer(Recognizer):
         self.utterances = 0  # begun so far: the n-th hears line n
         self.frames = 0
         self.checkpoints = 0
-        # True: a checkpoint's words come only when the test calls release_checkpoints()
-        # (a slow decode, as Whisper's is); False: at once
+        # True: a checkpoint's words (the line as it was when it was asked for: the audio so
+        # far) come only when the test calls release_checkpoints() (a slow decode, as
+        # Whisper's is); False: at once
         self.hold_checkpoints = False
         self._held: list = []
 
     def checkpoint_async(self, done) -> None:
         if self.hold_checkpoints:
-            self._held.append(done)
+            self._held.append((done, self._line()))
         else:
             super().checkpoint_async(done)
 
     def release_checkpoints(self) -> None:
         held, self._held = self._held, []
-        for done in held:
-            done(self.checkpoint())
+        for done, words in held:
+            self.checkpoints += 1
+            done(Transcript(text=words))
 
     def start(self) -> None:
         pass
