@@ -26,6 +26,9 @@ APT_PACKAGES=(
   # PortAudio reaches the sound server through ALSA's pulse plugin (the real-audio-path test)
   libasound2-plugins
 )
+# tests: the API's web page in a real headless browser (tests/test_api_browser.py). Debian's
+# names; where they do not exist (Ubuntu has snaps) set-up goes on and that test is skipped
+OPTIONAL_APT_PACKAGES=(chromium chromium-driver)
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
@@ -35,15 +38,31 @@ PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
 if ! "$PYTHON" -c "import venv, ensurepip" >/dev/null 2>&1; then
   missing+=(python3-venv)
 fi
-if ((${#missing[@]})); then
+optional=()
+for pkg in "${OPTIONAL_APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" && continue
+  apt-cache show "$pkg" >/dev/null 2>&1 && optional+=("$pkg")  # only where apt has it
+done
+if [ "$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null && ((${#optional[@]})); then
+  say "not installing ${optional[*]} (not root, no sudo); the API's browser test will be skipped"
+  optional=()
+fi
+if ((${#missing[@]} + ${#optional[@]})); then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then
     command -v sudo >/dev/null || { say "missing system packages: ${missing[*]}; install them as root"; exit 1; }
     SUDO=sudo
   fi
-  say "installing system packages: ${missing[*]}"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if ((${#missing[@]})); then
+    say "installing system packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+  if ((${#optional[@]})); then
+    say "installing system packages for the browser test: ${optional[*]}"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${optional[@]}" >/dev/null \
+      || say "could not install ${optional[*]}; the API's browser test will be skipped"
+  fi
 fi
 
 # --- virtual environment and the package ------------------------------------------------------
