@@ -251,3 +251,20 @@ def test_a_client_that_leaves_mid_reply_frees_everything_within_a_second(api):
         time.sleep(0.02)
     assert api.pool.conversations == 0 and api.pool.in_use == 0
     assert len(conversation_threads()) == baseline, [t.name for t in conversation_threads()]
+
+
+def test_a_conversation_whose_models_fail_to_load_is_closed_with_the_reason(api, monkeypatch):
+    from assistant.errors import ModelError
+
+    def broken():
+        raise ModelError("LLM model 'nowhere' is not installed; run voice-assistant models "
+                         "download ID.")
+
+    monkeypatch.setattr(api.pool, "take_for_conversation", broken)
+    with connect(api.ws_url, additional_headers=api.headers) as ws:
+        with pytest.raises(ConnectionClosed):
+            ws.recv(timeout=10)
+        assert ws.close_code == 1011 and "not installed" in ws.close_reason
+    import httpx
+
+    assert httpx.get(api.url + "/v1/health").status_code == 200

@@ -15,9 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import PlainTextResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from assistant.errors import UserError
 from assistant.server.guard import MAX_TEXT_CHARS, bearer_ok, origin_ok, token_ok
 from assistant.server.live import LiveConversation
 from assistant.server.pool import PoolFull
+from assistant.server.stream_source import MAX_AHEAD_S
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,7 @@ MAX_PENDING = 2000  # messages queued for a client that does not read (about 40 
 UNAUTHORIZED = 4401  # the token is missing or wrong
 TRY_AGAIN_LATER = 1013  # every conversation slot is taken
 POLICY = 1008
+INTERNAL_ERROR = 1011
 
 
 async def conversation_socket(websocket: WebSocket) -> None:
@@ -50,8 +53,16 @@ async def conversation_socket(websocket: WebSocket) -> None:
     except PoolFull as exc:
         await websocket.close(TRY_AGAIN_LATER, f"{exc}; try again later")
         return
+    except UserError as exc:  # a model that is missing or broken: the server's log says which
+        log.error("no engines for a conversation: %s", exc)
+        await websocket.close(INTERNAL_ERROR, _reason(str(exc)))
+        return
     try:
         await _converse(websocket, api, engines)
+    except Exception:  # a bug, not the client's doing: this conversation ends, the server not
+        log.exception("a conversation failed")
+        if websocket.client_state == WebSocketState.CONNECTED:
+            await websocket.close(INTERNAL_ERROR, "the conversation failed; see the server's log")
     finally:
         api.pool.give_back_conversation(engines)
 
@@ -75,6 +86,12 @@ async def _first_message_authorizes(websocket: WebSocket, token: str) -> bool:
     if message.get("type") != "websocket.disconnect":
         await websocket.close(UNAUTHORIZED, f"unauthorized: {reason}")
     return False
+
+
+def _reason(text: str) -> str:
+    """A close reason fits in 123 bytes."""
+    data = text.encode("utf-8")
+    return text if len(data) <= 123 else data[:120].decode("utf-8", "ignore") + "..."
 
 
 class _Outbox:
@@ -116,9 +133,9 @@ async def _converse(websocket: WebSocket, api, engines) -> None:
             data = message.get("bytes")
             if data is not None:
                 live.audio(data)
-                if live.source.ahead_s > 30 and not await run_in_threadpool(
+                if live.source.ahead_s >= MAX_AHEAD_S and not await run_in_threadpool(
                         live.source.wait_for_room, 60.0):
-                    break
+                    break  # sent far ahead and not consumed for a minute: something is stuck
                 continue
             reply = _control(live, message.get("text") or "")
             if reply == "end" and finishing is None:

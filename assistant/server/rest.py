@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from assistant import __version__
-from assistant.errors import UserError
+from assistant.errors import ModelError, UserError
 from assistant.server.audio_body import BadAudio, decode_audio
 from assistant.server.guard import MAX_BODY_BYTES, MAX_TEXT_CHARS, bearer_ok
 from assistant.server.pool import PoolFull
@@ -51,6 +51,8 @@ def guarded(handler):
             return error(exc.status, exc.message)
         except PoolFull:
             return error(503, "Every engine set is busy; try again in a moment.")
+        except ModelError as exc:  # the server's models, not the request
+            return error(503, str(exc))
         except UserError as exc:
             return error(400, str(exc))
 
@@ -125,7 +127,10 @@ async def speak(request: Request, api) -> Response:
         import soundfile
 
         with api.pool.borrow() as engines:
-            tts = api.voices.get(voice, engines.tts)
+            try:
+                tts = api.voices.get(voice, engines.tts)
+            except ModelError as exc:  # the voice asked for: the request's doing
+                raise ApiError(400, str(exc)) from None
             audio = speech_of(tts, text)
             out = io.BytesIO()
             soundfile.write(out, audio, tts.sample_rate, format="WAV", subtype="PCM_16")
