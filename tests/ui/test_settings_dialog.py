@@ -35,6 +35,8 @@ def test_changed_values_are_saved_and_applied(open_window, qtbot, manager, tmp_p
     f["conversation.barge_in_min_speech_ms"].widget.setText("300")
     f["conversation.half_duplex"].widget.setChecked(True)
     f["conversation.local_skills"].widget.setChecked(False)
+    f["api.enabled"].widget.setChecked(True)
+    f["api.port"].widget.setText("9000")
     set_combo(f["stt.engine"].widget, "whisper")
     f["llm.context_size"].widget.setText("4096")
     f["llm.threads"].widget.setText("2")
@@ -52,6 +54,8 @@ def test_changed_values_are_saved_and_applied(open_window, qtbot, manager, tmp_p
     expected.conversation.barge_in_min_speech_ms = 300
     expected.conversation.half_duplex = True
     expected.conversation.local_skills = False
+    expected.api.enabled = True
+    expected.api.port = 9000
     expected.stt.engine = "whisper"
     expected.llm.context_size = 4096
     expected.llm.threads = 2
@@ -82,6 +86,7 @@ def test_untouched_dialog_saves_the_same_settings(qtbot, manager, tmp_path):
     ("llm.temperature", "warm", "llm.temperature must be a number"),
     ("llm.context_size", "12.5", "llm.context_size must be a whole number"),
     ("llm.model", "/no/such/model.gguf", "does not exist"),
+    ("api.port", "80000", "api.port must be between 1 and 65535"),
 ])
 def test_invalid_value_is_shown_and_nothing_is_saved(qtbot, manager, tmp_path, key, value,
                                                      message):
