@@ -172,6 +172,14 @@ def test_a_client_that_leaves_mid_stream_frees_the_engines(api):
     assert api.pool.in_use == 0
 
 
+def test_a_request_that_names_another_host_is_refused(api):
+    # DNS rebinding: a site's name made to resolve to 127.0.0.1
+    for path in ("/v1/health", "/"):
+        response = httpx.get(api.url + path, headers={"Host": f"evil.example:{api.server.port}"})
+        assert response.status_code == 400
+    assert httpx.get(api.url + "/v1/health", headers={"Host": "localhost"}).status_code == 200
+
+
 def test_it_listens_on_127_0_0_1_only(api):
     host, port = api.server.sock.getsockname()
     assert host == "127.0.0.1"

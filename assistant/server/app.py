@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Callable
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.responses import FileResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
@@ -61,6 +63,9 @@ def build_app(api: Api) -> Starlette:
     if (STATIC / "index.html").exists():
         routes += [Route("/", page, methods=["GET"]),
                    Mount("/static", StaticFiles(directory=STATIC), name="static")]
-    app = Starlette(routes=routes)
+    # a request must name this machine: a page on a site whose name was made to resolve to
+    # 127.0.0.1 (DNS rebinding) sends its own name, and gets 400
+    hosts = Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "[::1]"])
+    app = Starlette(routes=routes, middleware=[hosts])
     app.state.api = api
     return app
