@@ -1,5 +1,5 @@
 """`voice-assistant bench FILES... [--json OUT.json] [--plot OUT.png] [--repeat N] [--seed N]
-[--label TEXT]`
+[--label TEXT] [--api [--api-url URL | --api-in-process]]`
 (a development tool's command: registered as an entry point, see assistant/cli.py)."""
 
 from __future__ import annotations
@@ -28,6 +28,16 @@ def add_arguments(parser):
     parser.add_argument("--label", default="", metavar="TEXT",
                         help="what this run measures (the code path and the dialogs), printed "
                              "above the table and kept in the JSON")
+    parser.add_argument("--api", action="store_true",
+                        help="replay every file in-process, then through the local API over the "
+                             "WebSocket and over REST (transcribe, reply, speak), and compare "
+                             "their V2V; greedy decoding (temperature 0) on every path")
+    parser.add_argument("--api-url", metavar="URL",
+                        help="with --api: use the server already running at URL (its token from "
+                             "the api-token file) instead of starting one for each dialog")
+    parser.add_argument("--api-in-process", action="store_true",
+                        help="with --api: host the server on a thread of the bench instead of a "
+                             "child process (its clients then share the server's interpreter)")
 
 
 def run(args, settings) -> int:
@@ -45,6 +55,8 @@ def run(args, settings) -> int:
     from assistant.errors import UserError
     from assistant.evaluation.bench import MODES
 
+    if args.api or args.api_url or args.api_in_process:
+        return run_api(args, settings)
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
@@ -61,4 +73,30 @@ def run(args, settings) -> int:
         from assistant.evaluation.bench_plot import plot_report
 
         plot_report(report, args.plot)
+    return 0
+
+
+def run_api(args, settings) -> int:
+    """`bench --api`: in-process, WebSocket and REST on the same dialogs (api_bench.py)."""
+    from assistant.errors import UserError
+    from assistant.evaluation.api_bench import format_api_report, run_api_bench
+
+    if args.plot is not None:
+        raise UserError("--plot does not go with --api; leave one out.")
+    if args.modes != "streaming,silence,sequential":
+        raise UserError("--modes does not go with --api (its in-process path is the streaming "
+                        "replay); leave one out.")
+    settings.llm.temperature = 0.0  # greedy: the same words get the same reply on each path
+    if args.api_url and args.api_in_process:
+        raise UserError("--api-url and --api-in-process do not go together; leave one out.")
+    report = run_api_bench(settings, args.files, api_url=args.api_url,
+                           hosting="thread" if args.api_in_process else "process",
+                           repeat=max(args.repeat, 1), label=args.label,
+                           progress=lambda m: print(m, file=sys.stderr))
+    print(format_api_report(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {"turns": report["rows"], "summary": {k: v for k, v in report.items()
+                                                        if k != "rows"}}
+        args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=1, default=str))
     return 0
