@@ -334,7 +334,6 @@ class Session:
             self.settings.turn.detector, self.settings.turn.model = new.turn.detector, new.turn.model
             self.engines = engines
             self._start_conversation()
-            self.settings.api = new.api
             self._serve_api()  # its engine sets are for the new models
         if old_engines is not None:
             old_engines.close()

@@ -10,7 +10,6 @@ and must only hand the item over (the WebSocket side queues it for its event loo
 from __future__ import annotations
 
 import copy
-import logging
 import time
 from typing import Callable
 
@@ -22,8 +21,6 @@ from assistant.config import Settings
 from assistant.server.event_json import event_message
 from assistant.server.stream_source import StreamSource
 
-log = logging.getLogger(__name__)
-
 BLOCK_MS = 20
 
 
@@ -33,7 +30,6 @@ class LiveConversation:
         from assistant.conversation.wiring import build_conversation
 
         self.settings = copy.deepcopy(settings)
-        self.engines = engines
         self.send = send
         self.clock = clock
         self.sample_rate = int(engines.tts.sample_rate)

@@ -4,12 +4,9 @@ engine sets load when a client first needs one, so the app starts no slower."""
 
 from __future__ import annotations
 
-import logging
 from typing import Callable
 
 from assistant.errors import UserError
-
-log = logging.getLogger(__name__)
 
 
 class ApiService:
@@ -40,10 +37,6 @@ class ApiService:
         self.server.start_in_thread()
         self.notify(f"The local API is on {self.server.url} (token in {token_file()}).", "info")
         return True
-
-    @property
-    def url(self) -> str | None:
-        return None if self.server is None else self.server.url
 
     def stop(self) -> None:
         if self.server is not None:

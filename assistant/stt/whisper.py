@@ -156,12 +156,12 @@ class WhisperRecognizer(Recognizer):
     def transcribe_once(self, samples: np.ndarray, words: bool = False) -> Transcript:
         """The final decode alone (no live partials on the way)."""
         self._cancelled.clear()
-        return self._decode([samples], words=words or self.word_timestamps)
+        return self._decode([samples], word_times=words or self.word_timestamps)
 
-    def _decode(self, chunks: list, words: bool | None = None) -> Transcript:
+    def _decode(self, chunks: list, word_times: bool | None = None) -> Transcript:
         if self.cancelled or not chunks:
             return Transcript(text="")
-        word_timestamps = self.word_timestamps if words is None else words
+        word_timestamps = self.word_timestamps if word_times is None else word_times
         audio = np.concatenate(chunks).astype(np.float32) / 32768.0
         decoder = self._trimmed_decoder if self.trimmed else None
         if decoder is not None and not word_timestamps and decoder.fits(audio):
