@@ -123,6 +123,46 @@ class FinalTranscript(Event):
     engine: str = ""
 
 
+# --- the turn's life: one stream for every consumer (the window, the API, the log) --------
+
+
+@dataclass(frozen=True, kw_only=True)
+class TurnOpened(Event):
+    """A turn began: `source` is "voice", "ptt", "text" or "timer" (a ring no one spoke)."""
+
+    source: str = "voice"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyStarted(Event):
+    """A reply to the turn began under `generation`. A speculative one (`speculative`) is
+    written before the turn is known to be over: its tokens and chunks are the loop's to keep
+    until `ReplyCommitted`, and are never shown or played if `ReplyDiscarded` comes first."""
+
+    text: str  # the words it answers
+    speculative: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyCommitted(Event):
+    """The speculative reply of `generation` is the turn's answer: it plays and may be shown."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyDiscarded(Event):
+    """The speculative reply of `generation` is thrown away (the user went on talking): none
+    of its words or audio is ever shown or played."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReplyCutOff(Event):
+    """The reply of `generation` was stopped part-way (a barge-in, Stop, a new question):
+    `t_silent_ns` is when the output went silent."""
+
+    t_silent_ns: int = 0
+    reason: str = "barge-in"  # "barge-in", "stop", "press", "new-turn"
+
+
 # --- responding -----------------------------------------------------------------------------
 
 

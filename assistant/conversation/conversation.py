@@ -36,7 +36,7 @@ from assistant.conversation.turn_taking import EndOfTurn
 from assistant.conversation.turns import Floor, Turn
 from assistant.events import (
     AudioFrame, Event, FinalTranscript, ListenerLag, Notice, PartialTranscript, SourceFinished,
-    SpeechEnded, SpeechStarted, StatusChanged, TranscriptCheckpoint, TurnHeld,
+    SpeechEnded, SpeechStarted, StatusChanged, TranscriptCheckpoint, TurnHeld, TurnOpened,
 )
 from assistant.turn_detection.smart_turn import Verdict
 from assistant.llm.history import ChatHistory
@@ -156,6 +156,8 @@ class Conversation:
     def _on_control(self, control) -> None:
         if isinstance(control, TypedText):
             turn = self.floor.new_turn(source="text")
+            self.publish(TurnOpened(turn_id=turn.turn_id, generation=self.floor.generation,
+                                    t_ns=control.t_ns, source="text"))
             turn.end_reason = "text"
             turn.timeline.speech_end = control.t_ns
             turn.timeline.mark("end_detected", control.t_ns)
@@ -166,7 +168,7 @@ class Conversation:
             if reply is not None and reply is self.floor.listening and not reply.committed:
                 self.replies.discard(reply)  # the key holds the turn on: its answer waits
             elif reply is not None:  # pressing the key while it talks interrupts it
-                self.replies.cut_off(reply, onset_ns=control.t_ns)
+                self.replies.cut_off(reply, onset_ns=control.t_ns, reason="press")
                 self._pending_barge_in = True
             self.listener.press(control.t_ns)
         elif isinstance(control, Release):
@@ -174,7 +176,7 @@ class Conversation:
         elif isinstance(control, StopReply):  # and the turn it answers gets no other
             reply = self.floor.replying
             if reply is not None:
-                self.replies.cut_off(reply, onset_ns=control.t_ns)
+                self.replies.cut_off(reply, onset_ns=control.t_ns, reason="stop")
         elif isinstance(control, NewSettings):
             control.apply_to(self.settings)
             self.listener.mode = control.conversation.mode
@@ -370,6 +372,8 @@ class Conversation:
         # is the assistant's own echo, a cough, or noise
         turn.during_reply = self.floor.replying is not None and not turn.barge_in
         self.floor.listening = turn
+        self.publish(TurnOpened(turn_id=turn.turn_id, generation=self.floor.generation,
+                                t_ns=event.t_ns, source="voice"))
         self._publish_for(turn, event)
         if self.floor.replying is None:
             self.publish(StatusChanged(t_ns=event.t_ns, state="hearing"))

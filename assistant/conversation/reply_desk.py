@@ -23,7 +23,8 @@ from assistant.conversation.synthesizer import ChunkAudioReady
 from assistant.conversation.turns import ChunkAudio, Floor, Turn
 from assistant.events import (
     BargeIn, ChunkPlaybackStarted, Event, LlmFinished, LlmToken, Notice, PlaybackFinished,
-    PlaybackStarted, StatusChanged, TextChunk, TurnCompleted,
+    PlaybackStarted, ReplyCommitted, ReplyCutOff, ReplyDiscarded, ReplyStarted, StatusChanged,
+    TextChunk, TurnCompleted,
 )
 from assistant.llm.history import ChatHistory
 
@@ -59,7 +60,8 @@ class ReplyDesk:
         otherwise the LLM's."""
         previous = self.floor.replying
         if previous is not None and previous is not turn:
-            self.cut_off(previous, onset_ns=turn.t_onset_ns or self.clock.now_ns())
+            self.cut_off(previous, onset_ns=turn.t_onset_ns or self.clock.now_ns(),
+                         reason="new-turn")
             turn.barge_in = True
         turn.generation = self._bump()
         turn.user_text = text
@@ -69,6 +71,8 @@ class ReplyDesk:
         self.floor.replying = turn
         if speculative:
             self.output.hold(turn.generation)
+        self.publish(ReplyStarted(turn_id=turn.turn_id, generation=turn.generation,
+                                  t_ns=self.clock.now_ns(), text=text, speculative=speculative))
         if turn.skill is not None:
             request = ReplyRequest(turn_id=turn.turn_id, generation=turn.generation, messages=[],
                                    fixed_text=turn.skill.text, sound=turn.skill.sound)
@@ -96,13 +100,17 @@ class ReplyDesk:
     def commit(self, turn: Turn) -> None:
         """The speculative reply was right: its held audio plays now (and a skill's action,
         such as setting a timer, is done now)."""
-        turn.committed = True
+        was_speculative, turn.committed = not turn.committed, True
         if turn.skill is not None:
             turn.skill.act()
         self.output.release(turn.generation)
+        if was_speculative:
+            self.publish(ReplyCommitted(turn_id=turn.turn_id, generation=turn.generation,
+                                        t_ns=self.clock.now_ns()))
 
     def discard(self, turn: Turn) -> None:
         """The user went on talking: the speculative reply is dropped everywhere."""
+        generation = turn.generation
         self._bump()
         self.llm.cancel()
         self.output.drop(turn.generation)
@@ -114,8 +122,10 @@ class ReplyDesk:
         turn.written.clear()
         if self.floor.replying is turn:
             self.floor.replying = None
+        self.publish(ReplyDiscarded(turn_id=turn.turn_id, generation=generation,
+                                    t_ns=self.clock.now_ns()))
 
-    def cut_off(self, turn: Turn, onset_ns: int) -> None:
+    def cut_off(self, turn: Turn, onset_ns: int, reason: str = "barge-in") -> None:
         """Silence first, then cancel; the turn is finished with what was actually played."""
         t_detected = self.clock.now_ns()
         self._bump()
@@ -125,6 +135,8 @@ class ReplyDesk:
         self.output.drop(turn.generation)
         if self.floor.replying is turn:
             self.floor.replying = None
+        self.publish(ReplyCutOff(turn_id=turn.turn_id, generation=turn.generation,
+                                 t_ns=self.clock.now_ns(), t_silent_ns=t_silent, reason=reason))
         if "first_played" in turn.timeline.marks:
             self.publish(BargeIn(turn_id=turn.turn_id, generation=turn.generation,
                                  t_ns=self.clock.now_ns(), t_onset_ns=onset_ns,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from assistant.events import TimerRinging, TimersChanged
+from assistant.events import TimerRinging, TimersChanged, TurnOpened
 
 log = logging.getLogger(__name__)
 
@@ -57,5 +57,7 @@ class TimerRings:
         self._due_since_ns = None
         turn = self.floor.new_turn(source="timer")
         turn.end_reason = "timer"
+        self.publish(TurnOpened(turn_id=turn.turn_id, generation=self.floor.generation,
+                                t_ns=now, source="timer"))
         self.publish(TimerRinging(turn_id=turn.turn_id, t_ns=now, text=ring.text))
         self.replies.start(turn, "", skill=ring)
