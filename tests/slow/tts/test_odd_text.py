@@ -16,7 +16,7 @@ import pytest
 from assistant.tts.chunker import Chunker, split_for_synthesis
 from assistant.tts.espeak import EspeakEngine, dominant_script
 from assistant.tts.text_cleanup import clean_for_speech, is_speakable, sanitize
-from test_chunker import chunks_every_way
+from unit.tts.test_chunker import chunks_every_way
 from tests.responding_helpers import find_piper_voice, rms
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

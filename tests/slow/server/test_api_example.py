@@ -14,7 +14,7 @@ from helpers.api_server import running_api
 
 from conftest import silence, trim
 
-EXAMPLE = Path(__file__).parents[1] / "examples" / "talk.py"
+EXAMPLE = Path(__file__).parents[3] / "examples" / "talk.py"
 
 
 @pytest.fixture(scope="module")

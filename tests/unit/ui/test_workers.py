@@ -129,10 +129,11 @@ def test_many_workers_back_to_back_under_load_never_deadlock(tmp_path):
     import os
     import subprocess
     import sys
+    from pathlib import Path
 
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     done = subprocess.run([sys.executable, "-X", "faulthandler", "-c", CHILD, "300"],
-                          cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))),
+                          cwd=Path(__file__).resolve().parents[3],
                           env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "finished"

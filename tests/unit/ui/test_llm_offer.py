@@ -1,7 +1,7 @@
 """First run, after the Vosk offer: a stronger LLM when this machine runs one at conversational
 speed, offered once, downloaded through the download dialog (from a real HTTP server on
 127.0.0.1), then used; and the settings page that shows every LLM's speed here. The probe is
-faked with set figures (the real one is timed in tests/test_llm_speed.py)."""
+faked with set figures (the real one is timed in tests/unit/llm/test_speed.py)."""
 
 from __future__ import annotations
 

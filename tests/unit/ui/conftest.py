@@ -10,7 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest  # noqa: E402
 
 from assistant.config import Settings  # noqa: E402
-from fakes import FakeSession  # noqa: E402
+from unit.ui.fakes import FakeSession  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

@@ -40,7 +40,7 @@ HUMAN_MAX_WER_EACH, HUMAN_MAX_WER_ALL = 0.5, 0.34
 
 @pytest.fixture(scope="module")
 def recognizer(whisper_model):
-    """Final-only (no live partials; tests/test_whisper_live.py covers those)."""
+    """Final-only (no live partials; tests/unit/stt/test_whisper_live.py covers those)."""
     recognizer = WhisperRecognizer(whisper_model, "en", live_partials=False)
     recognizer.start()
     yield recognizer

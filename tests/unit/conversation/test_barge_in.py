@@ -1,5 +1,5 @@
 """The barge-in decision, the continuation window and half-duplex deafness, as decisions on
-plain data (the whole loop is exercised in tests/test_stage_turns.py)."""
+plain data (the whole loop is exercised in tests/unit/conversation/test_stage_turns.py)."""
 
 from assistant.config import ConversationSettings
 from assistant.conversation.barge_in import BargeInPolicy, HalfDuplex, Speech
