@@ -4,6 +4,11 @@ Core threads call `post(event)` (a `ui.inbox.GuiInbox`: a deque append, no Qt ca
 on the GUI thread hands the events on in batches at most ~30 times a second: a reply
 streaming a hundred tokens a second, or a recognizer re-guessing every frame, costs one
 redraw per batch, not one per event.
+
+Before they are handed on, the events go through `assistant.shown_events.ShownEvents`, the
+rule every consumer of the loop shares: a speculative reply's words come out only once it is
+committed, never if it is discarded, and stale reports not at all. So no widget of the window
+judges restarts or generations for itself.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import logging
 from PySide6.QtCore import QObject, Signal, Slot
 
 from assistant.events import PartialTranscript
+from assistant.shown_events import ShownEvents
 from ui.inbox import GuiInbox
 
 log = logging.getLogger(__name__)
@@ -44,6 +50,7 @@ class EventBridge(QObject):
         self._inbox = GuiInbox(self._deliver, interval_ms, parent=self)  # filled by core threads
         self._inbox.timer.start()
         self.closed = False
+        self.shown = ShownEvents()  # fed on the GUI thread only, in the order events came
         self.counts = {"posted": 0, "batches": 0}
 
     def post(self, event) -> None:
@@ -64,7 +71,7 @@ class EventBridge(QObject):
 
     def _deliver(self, events: list) -> None:
         self.counts["posted"] += len(events)
-        batch = coalesce(events)
+        batch = coalesce([shown for event in events for shown in self.shown.feed(event)])
         if batch:
             self.counts["batches"] += 1
             self.delivered.emit(batch)

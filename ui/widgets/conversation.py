@@ -1,5 +1,11 @@
 """The conversation: the user's turns and the assistant's replies as they stream in.
 
+The events come through `assistant.shown_events.ShownEvents` (ui/bridge.py feeds it): a
+speculative reply's words arrive only once it is committed, after its `ReplyCommitted`, and
+never if it was discarded; stale reports are already gone. So a reply is drawn from
+`ReplyStarted` (not speculative) or `ReplyCommitted` on, and the view has no rule of its own
+about generations.
+
 A reply is drawn from two things the core reports: the tokens as the LLM writes them, and the
 speakable chunks cut from them (`TextChunk`, with the index of the token that completed each).
 Text already cut into chunks is drawn chunk by chunk, so the one being spoken
@@ -17,7 +23,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLay
 
 from assistant.events import (
     ChunkPlaybackStarted, FinalTranscript, LlmFinished, LlmToken, PartialTranscript,
-    PlaybackFinished, SpeechStarted, StatusChanged, TextChunk, TimerRinging, TurnCompleted,
+    PlaybackFinished, ReplyCommitted, ReplyStarted, SpeechStarted, TextChunk, TimerRinging,
+    TurnCompleted,
 )
 
 USER_BUBBLE = "background:#3b6fd8; color:white; border-radius:12px;"
@@ -30,7 +37,6 @@ UNSPOKEN = "color:#9aa3af; text-decoration:line-through;"
 
 @dataclass
 class Reply:
-    generation: int = -1
     tokens: list[str] = field(default_factory=list)
     chunks: dict[int, tuple[str, int]] = field(default_factory=dict)  # index -> (text, tokens)
     playing: int | None = None
@@ -71,13 +77,12 @@ class TurnView:
         self.turn_id = turn_id
         self.user_text = user_text
         self.reply = Reply()
-        self.user_label = _bubble(USER_BUBBLE)
-        self.reply_label = _bubble(REPLY_BUBBLE)
+        self.user_label = Bubble(USER_BUBBLE)
+        self.reply_label = Bubble(REPLY_BUBBLE)
         self.badge = QLabel("⏹ interrupted")
         self.badge.setStyleSheet("color:#d64541; font-size:11px; padding-left:6px;")
         self.badge.hide()
-        self.user_label.setText(html.escape(user_text))
-        self.user_label.plain = user_text
+        self.user_label.show_text(html.escape(user_text), user_text)
         self.has_reply = False
         self.dirty = True
 
@@ -85,13 +90,36 @@ class TurnView:
         return self.reply_label.text()
 
 
-def _bubble(style: str) -> QLabel:
-    label = QLabel()
-    label.setWordWrap(True)
-    label.setTextFormat(Qt.TextFormat.RichText)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setStyleSheet(f"QLabel {{ {style} padding:8px 12px; }}")
-    return label
+class Bubble(QLabel):
+    """A rich-text bubble that keeps its words as plain text too: the width it asks for is
+    measured on them (see `ConversationView._fit_label`)."""
+
+    def __init__(self, style: str):
+        super().__init__()
+        self.plain = ""
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.setStyleSheet(f"QLabel {{ {style} padding:8px 12px; }}")
+
+    def show_text(self, rich: str, plain: str) -> None:
+        self.setText(rich)
+        self.plain = plain
+
+
+class Row(QWidget):
+    """One line of the conversation: a bubble, to the right (the user) or the left."""
+
+    def __init__(self, bubble: QWidget, right: bool):
+        super().__init__()
+        self.bubble = bubble
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        if right:
+            layout.addStretch(1)
+        layout.addWidget(bubble)
+        if not right:
+            layout.addStretch(1)
 
 
 class ConversationView(QScrollArea):
@@ -114,7 +142,7 @@ class ConversationView(QScrollArea):
         self._layout.addStretch(1)
         self.setWidget(self._body)
         self.turns: list[TurnView] = []
-        self._rows: list[QWidget] = []
+        self._rows: list[Row] = []
         self._heard: dict[int, str] = {}  # voice turns still being spoken: words so far
 
     # --- what happened ----------------------------------------------------------------------
@@ -140,8 +168,11 @@ class ConversationView(QScrollArea):
         if isinstance(event, TimerRinging):
             self.add_timer_turn(event.turn_id)
             return
-        if isinstance(event, (SpeechStarted, PartialTranscript)):
-            self._heard[event.turn_id] = getattr(event, "text", "")
+        if isinstance(event, SpeechStarted):
+            self._heard[event.turn_id] = ""
+            return
+        if isinstance(event, PartialTranscript):
+            self._heard[event.turn_id] = event.text
             return
         if isinstance(event, FinalTranscript):
             text = event.text.strip()
@@ -152,21 +183,17 @@ class ConversationView(QScrollArea):
             elif turn is not None and (text or heard is not None):
                 self._set_user_text(turn, text or turn.user_text)
             return
-        if not isinstance(event, (StatusChanged, LlmToken, LlmFinished, TextChunk,
+        if isinstance(event, ReplyStarted) and event.speculative:
+            return  # shown from its ReplyCommitted on; a discarded one is never shown
+        if not isinstance(event, (ReplyStarted, ReplyCommitted, LlmToken, LlmFinished, TextChunk,
                                   ChunkPlaybackStarted, PlaybackFinished, TurnCompleted)):
-            return
-        if isinstance(event, StatusChanged) and (event.state != "thinking" or not event.turn_id):
             return
         turn = self._turn_for(event)
         if turn is None:
             return
+        if isinstance(event, (ReplyStarted, ReplyCommitted)):
+            turn.reply = Reply()  # the turn's answer from here on, whatever came before it
         reply = turn.reply
-        if event.generation > reply.generation and not isinstance(event, TurnCompleted):
-            if reply.generation >= 0 and not reply.finished:
-                turn.reply = reply = Reply()  # a held-back reply was thrown away and restarted
-            reply.generation = event.generation
-        elif event.generation < reply.generation and not isinstance(event, TurnCompleted):
-            return  # stale work from before an interruption
         if isinstance(event, LlmToken):
             reply.tokens.append(event.text)
         elif isinstance(event, LlmFinished):
@@ -191,8 +218,7 @@ class ConversationView(QScrollArea):
         changed = False
         for turn in self.turns:
             if turn.dirty and turn.has_reply:
-                turn.reply_label.setText(turn.reply.html())
-                turn.reply_label.plain = turn.reply.plain() + " ▍"
+                turn.reply_label.show_text(turn.reply.html(), turn.reply.plain() + " ▍")
                 self._fit_label(turn.reply_label)
                 turn.badge.setVisible(turn.reply.interrupted)
                 changed = True
@@ -232,12 +258,13 @@ class ConversationView(QScrollArea):
             return waiting
         if isinstance(event, TurnCompleted) and not event.user_text:
             return None
-        return self.add_user_turn(getattr(event, "user_text", "") or "…", event.turn_id)
+        asked = event.user_text if isinstance(event, TurnCompleted) else (
+            event.text if isinstance(event, ReplyStarted) else "")
+        return self.add_user_turn(asked or "…", event.turn_id)
 
     def _set_user_text(self, turn: TurnView, text: str) -> None:
         turn.user_text = text
-        turn.user_label.setText(html.escape(text))
-        turn.user_label.plain = text
+        turn.user_label.show_text(html.escape(text), text)
         self._fit_label(turn.user_label)
 
     def _show_reply(self, turn: TurnView) -> None:
@@ -252,34 +279,25 @@ class ConversationView(QScrollArea):
             self._add_row(box, right=False)
 
     def _add_row(self, widget: QWidget, right: bool) -> None:
-        row = QWidget()
-        layout = QHBoxLayout(row)
-        layout.setContentsMargins(0, 0, 0, 0)
-        if right:
-            layout.addStretch(1)
-        layout.addWidget(widget)
-        if not right:
-            layout.addStretch(1)
-        row.bubble = widget
+        row = Row(widget, right)
         self._rows.append(row)
         self._fit(row)
         self._layout.insertWidget(self._layout.count() - 1, row)
         self._scroll_to_end()
 
-    def _fit(self, row: QWidget) -> None:
+    def _fit(self, row: Row) -> None:
         # bubbles shrink to short texts and wrap long ones at about three quarters of the width
         row.bubble.setMaximumWidth(self._max_bubble())
-        for label in row.bubble.findChildren(QLabel) or [row.bubble]:
+        bubble = row.bubble
+        for label in [bubble] if isinstance(bubble, Bubble) else bubble.findChildren(Bubble):
             self._fit_label(label)
 
     def _max_bubble(self) -> int:
         return max(240, int(self.viewport().width() * 0.78))
 
-    def _fit_label(self, label: QLabel) -> None:
+    def _fit_label(self, label: Bubble) -> None:
         # a word-wrapped QLabel picks a narrow width of its own; ask for the text's width
-        text = getattr(label, "plain", None)
-        if text is None:
-            return
+        text = label.plain
         margins = label.contentsMargins()
         # rich text lays out with a few pixels of its own beyond the padding
         padding = margins.left() + margins.right() + 12
