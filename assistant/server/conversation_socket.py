@@ -2,7 +2,9 @@
 
 In: binary frames of 16 kHz mono int16 little-endian PCM, as if from the microphone, and JSON
 text frames (`auth`, `text`, `interrupt`, `end`). Out: `audio_format` first, then the loop's
-events as JSON and the reply's audio as binary frames while it plays.
+events as JSON and the reply's audio as binary frames while it plays. The events are the ones
+a client may show, as `LiveConversation` makes them (`event_json.ConversationJson`): nothing
+of a speculative reply that was discarded.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import numpy as np
 from assistant.audio.speaker import RecordingSpeaker
 from assistant.clock import DEFAULT_CLOCK
 from assistant.config import Settings
-from assistant.server.event_json import event_message
+from assistant.server.event_json import ConversationJson
 from assistant.server.stream_source import StreamSource
 
 BLOCK_MS = 20
@@ -39,7 +39,7 @@ class LiveConversation:
         self.speaker = RecordingSpeaker(clock, block_ms=BLOCK_MS, sample_rate=self.sample_rate,
                                         realtime=True, keep=False)
         self.speaker.add_tap(self._played, sync=True)
-        self._t0_ns = clock.now_ns()
+        self._json = ConversationJson(clock.now_ns())  # what may be shown, as messages
         # the client's side cancels its own echo (a browser does); the server has no idea
         # when the client's speaker really played each block
         self.lane = build_conversation(self.settings, engines=engines, source=self.source,
@@ -49,7 +49,7 @@ class LiveConversation:
 
     def start(self) -> None:
         self.source.start()
-        self._t0_ns = self.clock.now_ns()
+        self._json.t0_ns = self.clock.now_ns()
         self.lane.start()
         self.started = True
 
@@ -78,8 +78,7 @@ class LiveConversation:
         self.send(pcm)
 
     def _event(self, event) -> None:
-        message = event_message(event, self._t0_ns)
-        if message is not None:
+        for message in self._json.feed(event):
             self.send(message)
 
     def close(self, timeout: float = 1.0) -> float:

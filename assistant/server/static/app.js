@@ -30,6 +30,8 @@ const vaState = (window.vaState = {
   error: "",
   micError: "",
   events: [],           // the type of every JSON message, in order
+  discarded: [],        // the generations of speculative replies thrown away (never shown)
+  shownChunks: [],      // every reply_chunk the page showed: {turn_id, generation, text}
 });
 
 let ws = null;
@@ -38,7 +40,8 @@ let capture = null;   // {stream, source, node}
 let playback = null;  // AudioWorkletNode
 let running = false;  // between Start and Stop
 let closingTimer = 0;
-const turns = new Map(); // turn_id -> {li, user, reply, chunks: Map, meta}
+// turn_id -> {li, user, reply, chunks: Map, meta, generation: the reply shown, or null}
+const turns = new Map();
 let typed = "";          // a typed question, shown with the next turn (it has no `final`)
 
 // --- the token --------------------------------------------------------------------------------
@@ -111,13 +114,23 @@ function turnEntry(id) {
     li.className = "turn";
     li.innerHTML = '<p class="user"></p><p class="reply"></p><p class="meta"></p>';
     t = { li, user: li.querySelector(".user"), reply: li.querySelector(".reply"),
-          meta: li.querySelector(".meta"), chunks: new Map() };
+          meta: li.querySelector(".meta"), chunks: new Map(), generation: null };
     if (typed) { t.user.textContent = typed; typed = ""; }
     turns.set(key, t);
     ui.transcript.append(li);
     ui.empty.hidden = true;
   }
   return t;
+}
+
+// The reply a turn shows: one that was not speculative from its reply_opened, a speculative
+// one from its reply_committed (the server sends a speculative reply's chunks only after that,
+// and none of a discarded one). Chunks of any other generation are not this turn's answer.
+function beginReply(m) {
+  const t = turnEntry(m.turn_id);
+  t.generation = m.generation;
+  t.chunks.clear();
+  t.reply.textContent = "";
 }
 
 function scrollDown() {
@@ -186,8 +199,22 @@ function onMessage(m) {
       }
       break;
     }
+    case "reply_opened":
+      if (!m.speculative) beginReply(m);
+      break;
+    case "reply_committed":
+      beginReply(m);
+      break;
+    case "reply_discarded": {
+      vaState.discarded.push(m.generation);
+      const t = turns.get(String(m.turn_id));
+      if (t && t.generation === m.generation) beginReply({ turn_id: m.turn_id, generation: null });
+      break;
+    }
     case "reply_chunk": {
       const t = turnEntry(m.turn_id);
+      if (t.generation !== m.generation) break; // not the reply this turn shows
+      vaState.shownChunks.push({ turn_id: m.turn_id, generation: m.generation, text: m.text });
       t.chunks.set(m.index, m.text);
       t.reply.textContent = [...t.chunks.entries()].sort((a, b) => a[0] - b[0])
         .map((c) => c[1]).join(" ");
