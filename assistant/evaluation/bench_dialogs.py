@@ -17,18 +17,17 @@ Vosk model reachable offline is Korean); the two real-speech dialogs are written
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile
-import soxr
 
 from assistant.commands.parsing import StrictParser
-
-RATE = 16000
+from assistant.evaluation.pause_dialogs import write_pause_dialog
+from assistant.evaluation.speech_clips import (
+    FIXTURES, RATE, load_recording, recording_words, speak,
+)
 
 # (utterance, pause after it in seconds); a pause is long enough for a short reply
 DIALOGS = {
@@ -80,18 +79,6 @@ DIALOGS = {
 ESPEAK_VOICES = {"ko": ("ko",), "en": ("en-us", "en-gb", "en-us+f3")}
 
 
-def speak(text: str, voice: str, workdir: Path) -> np.ndarray:
-    """espeak-ng speech as 16 kHz float32 mono, leading and trailing silence trimmed."""
-    if shutil.which("espeak-ng") is None:
-        raise SystemExit("espeak-ng is not installed; run `make test` or apt-get install espeak-ng")
-    wav = workdir / "utterance.wav"
-    subprocess.run(["espeak-ng", "-v", voice, "-s", "160", "-w", str(wav), text], check=True)
-    audio, rate = soundfile.read(wav, dtype="float32", always_2d=True)
-    audio = soxr.resample(audio[:, 0], rate, RATE)
-    voiced = np.flatnonzero(np.abs(audio) > 0.01)
-    return audio[voiced[0]: voiced[-1] + 1] if len(voiced) else audio
-
-
 def build_dialog(lines, voice: str, workdir: Path, lead_s: float = 1.0):
     pieces = [np.zeros(int(lead_s * RATE), dtype=np.float32)]
     segments = []
@@ -105,28 +92,14 @@ def build_dialog(lines, voice: str, workdir: Path, lead_s: float = 1.0):
     return np.concatenate(pieces), segments
 
 
-# real English recordings in tests/fixtures (see its MANIFEST; words in english_speech), one
-# sentence or question each, short, several speakers taking turns
+# real English recordings in tests/fixtures (see its MANIFEST; their words in speech_clips),
+# one sentence or question each, short, several speakers taking turns
 RECORDINGS_EN = (
     "asterisk-allison-vm-savefolder.wav", "cmu-arctic-awb-a0007.wav", "praatio-bobby.wav",
     "parselmouth-north-wind.wav", "asterisk-allison-vm-changeto.wav", "cmu-arctic-a0009.wav",
     "praatio-mary.wav", "asterisk-allison-vm-nobodyavail.wav", "alsa-front-left.wav",
     "praatio-damon.wav", "asterisk-allison-tt-weasels.wav", "asterisk-allison-priv-recordintro.wav",
 )
-FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "audio"
-
-
-def load_recording(path: Path) -> np.ndarray:
-    audio, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-    audio = soxr.resample(audio.mean(axis=1), rate, RATE)
-    voiced = np.flatnonzero(np.abs(audio) > 0.01)
-    return audio[voiced[0]: voiced[-1] + 1] if len(voiced) else audio
-
-
-def recording_words(name: str) -> str:
-    from assistant.evaluation.english_speech import UTTERANCES
-
-    return UTTERANCES.get(name, Path(name).stem)
 
 
 def write_recordings_dialog(out_dir: Path, fixtures: Path = FIXTURES,
@@ -185,8 +158,6 @@ def write_dialogs(out_dir: Path, language: str = "en") -> list[Path]:
     recordings = write_recordings_dialog(out_dir)
     if recordings is not None:
         written.append(recordings)
-    from assistant.evaluation.pause_dialogs import write_pause_dialog  # it imports this module
-
     written.append(write_pause_dialog(out_dir))
     return written
 

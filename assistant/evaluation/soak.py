@@ -16,10 +16,10 @@ import numpy as np
 import psutil
 import soundfile
 
-from assistant.evaluation.bench_dialogs import RATE, speak
 from assistant.commands.parsing import StrictParser
 from assistant.config import Settings
 from assistant.conversation.log import ConversationLog
+from assistant.evaluation.speech_clips import RATE, speak
 from assistant.events import TurnCompleted
 
 LINES = ("오늘 날씨가 어때요", "좋은 책을 추천해 주세요", "커피와 차 중에 무엇이 좋아요",

@@ -25,8 +25,8 @@ import soundfile
 from assistant.audio.sources import WavSource
 from assistant.clock import NS_PER_MS, NS_PER_S, ManualClock
 from assistant.commands.parsing import StrictParser
-from assistant.evaluation.bench_dialogs import RATE, load_recording
-from assistant.evaluation.pause_dialogs import FIXTURES, room_noise, trimmed
+from assistant.evaluation.pause_dialogs import room_noise
+from assistant.evaluation.speech_clips import FIXTURES, RATE, load_recording, trimmed
 from assistant.events import SpeechStarted
 
 UTTERANCES = [  # (file, first and last second of one utterance; None: the end)

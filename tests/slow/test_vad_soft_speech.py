@@ -32,8 +32,7 @@ def outcome(endpointer, speech, tmp_path, seed=0):
 
 def test_the_first_word_is_found_after_a_click_or_a_noise_floor(clips):
     # awb a0007 begins with a lip click and 0.4 s of near-silence before "And"
-    from assistant.evaluation.bench_dialogs import load_recording
-    from assistant.evaluation.pause_dialogs import FIXTURES, trimmed
+    from assistant.evaluation.speech_clips import FIXTURES, load_recording, trimmed
 
     raw = trimmed(load_recording(FIXTURES / "cmu-arctic-awb-a0007.wav"))
     assert 0.3 < soft_speech.speech_onset(raw) / soft_speech.RATE < 0.5

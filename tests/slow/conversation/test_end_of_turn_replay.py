@@ -18,8 +18,8 @@ RATE = 16000
 def paused_sentence(tmp_path, real_audio):
     """Harvard sentence 2 ("Glue the sheet to the dark blue background."), cut after "dark"
     with 700 ms of faint room noise put in; (path, pause start, true end) in seconds."""
-    from assistant.evaluation.bench_dialogs import load_recording
-    from assistant.evaluation.pause_dialogs import room_noise, trimmed, word_boundary
+    from assistant.evaluation.pause_dialogs import room_noise, word_boundary
+    from assistant.evaluation.speech_clips import load_recording, trimmed
 
     harvard = load_recording(real_audio("codec2-harvard-16k.wav"))
     sentence = trimmed(harvard[int(2.67 * RATE):int(5.36 * RATE)])

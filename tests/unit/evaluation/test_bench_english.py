@@ -16,14 +16,12 @@ from assistant.evaluation.bench import format_report, per_dialog
 from assistant.evaluation.bench_dialogs import (
     DIALOGS,
     ESPEAK_VOICES,
-    FIXTURES,
-    RATE,
     RECORDINGS_EN,
     dialog_stem,
     write_recordings_dialog,
     write_spoken_dialogs,
 )
-from assistant.evaluation.english_speech import UTTERANCES
+from assistant.evaluation.speech_clips import FIXTURES, RATE, UTTERANCES
 
 needs_espeak = pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="needs espeak-ng")
 

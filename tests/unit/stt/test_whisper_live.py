@@ -8,7 +8,7 @@ import pytest
 
 from assistant.clock import ManualClock
 from assistant.conversation.listener import Listener
-from assistant.evaluation.bench_dialogs import load_recording
+from assistant.evaluation.speech_clips import load_recording
 from assistant.evaluation.stt_measure import run_file, wer
 from assistant.events import FinalTranscript, PartialTranscript, SpeechEnded, SpeechStarted
 from assistant.stt.threaded import ThreadedRecognizer

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from assistant.evaluation.bench_dialogs import load_recording
+from assistant.evaluation.speech_clips import load_recording
 from assistant.evaluation.stt_measure import wer
 from assistant.stt import whisper_trimmed
 from assistant.stt.whisper import WhisperRecognizer
