@@ -20,7 +20,7 @@ from typing import Any, Callable
 
 import tomli_w
 
-from assistant.errors import UserError
+from assistant.errors import UserError, first_line
 from assistant.paths import default_config_file
 
 if sys.version_info >= (3, 11):
@@ -307,7 +307,7 @@ def _unusable(path: Path) -> str:
 def _set_aside(path: Path, exc: Exception, warn: Callable[[str], None]) -> Settings:
     """A corrupt settings file: keep it under a new name, never over an earlier backup. Only a
     regular file of the person running the app is renamed (not a link, not someone else's)."""
-    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    reason = first_line(exc)
     where = "left it in place"
     info = path.lstat()
     if stat.S_ISREG(info.st_mode) and info.st_uid == os.getuid():

@@ -25,3 +25,10 @@ class AudioDeviceError(UserError):
 
 class DownloadError(UserError):
     """A download failed; nothing half-installed was left behind."""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, for a one-line error; its type's name when
+    the message is empty (an `OSError()`, a bare `RuntimeError`)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

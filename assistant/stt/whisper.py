@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.audio.devices import dbfs
-from assistant.errors import ModelError
+from assistant.errors import ModelError, first_line
 from assistant.events import WordInfo
 from assistant.native_output import captured_stderr
 from assistant.stt import whisper_trimmed
@@ -73,7 +73,7 @@ class WhisperRecognizer(Recognizer):
                 self._model = WhisperModel(str(path), device="cpu", compute_type="int8",
                                            cpu_threads=self.cpu_threads, local_files_only=True)
         except Exception as exc:  # CTranslate2 raises RuntimeError/ValueError on bad files
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = first_line(exc)
             raise ModelError(f"faster-whisper could not load the model in {path} ({reason}); "
                              f"it may be corrupt; {HINT}") from None
         if not self._model.model.is_multilingual and self.language not in ("en", ""):

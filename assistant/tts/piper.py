@@ -18,7 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
-from assistant.errors import ModelError
+from assistant.errors import ModelError, first_line
 from assistant.tts.base import TtsEngine
 
 log = logging.getLogger(__name__)
@@ -51,9 +51,8 @@ class PiperEngine(TtsEngine):
         try:
             voice = PiperVoice.load(self.model_path, config_path=config_path)
         except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ModelError(f"The piper voice {self.model_path.name} could not be loaded "
-                             f"({first[:160]}); download it again.") from None
+                             f"({first_line(exc)[:160]}); download it again.") from None
         base_scale = voice.config.length_scale or 1.0
         self._syn_config = SynthesisConfig(
             length_scale=base_scale * NATURAL_RATE / max(self.rate, 1), volume=self.volume)

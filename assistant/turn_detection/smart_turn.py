@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from assistant.errors import ModelError
+from assistant.errors import ModelError, first_line
 from assistant.turn_detection.features import N_FRAMES, N_MELS, turn_features
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ def _session(path: Path, threads: int):
         return onnxruntime.InferenceSession(str(path), sess_options=options,
                                             providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own exception types for a bad file
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise ModelError(f"The end-of-turn model {path.name} could not be loaded ({reason}); "
                          "download it again with: voice-assistant models download "
                          "smart-turn-v3.2-cpu") from None
