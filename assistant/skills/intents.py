@@ -53,8 +53,9 @@ class AskHowLong(Intent):
 
 
 @dataclass(frozen=True)
-class Which(Intent):
-    """Which timers a question or a cancel is about; empty fields match any."""
+class Which:
+    """Which timers a question or a cancel is about (a part of an intent, not one); empty
+    fields match any."""
 
     kind: str | None = None
     label: str = ""
