@@ -127,8 +127,8 @@ class LlmSettings:
     repeat_penalty: float = field(default=1.15, metadata=_range(0.5, 2.0))  # 1 = none
     max_tokens: int = field(default=200, metadata=_range(1, 8192))
     gpu_layers: int = field(default=0, metadata=_range(-1, 1000))  # -1 = all
-    # run Q4_1/Q5 weights as a Q8_0 copy made once (3x faster prompts on x86 CPUs; see
-    # assistant/llm/reencode.py)
+    # run Q4_1/Q5 weights as a Q8_0 copy made once (llama.cpp's CPU kernels for Q8_0 are the
+    # faster ones; see assistant/llm/reencode.py)
     reencode_slow_weights: bool = True
     # sampling seed of every reply (-1: a different one each time); the bench fixes it so that
     # the same words get the same reply in both of its modes

@@ -2,9 +2,10 @@
 
 webrtcvad classifies each frame. On its own it also calls steady noise and music "speech", so
 by default a second opinion gates it: the Silero VAD network that faster-whisper ships
-(`SileroGate`, ~0.2 ms of CPU per 32 ms). A frame counts as voiced only when both agree (or
-Silero is sure); the gate uses hysteresis and a short hang-over so it does not cut the soft
-ends of words, and a soft onset may take longer to be believed (see GATE_ON below).
+(`SileroGate`, a network small enough to run on every 32 ms of audio, on the thread that
+handles the frames). A frame counts as voiced only when both agree (or Silero is sure); the
+gate uses hysteresis and a short hang-over so it does not cut the soft ends of words, and a
+soft onset may take longer to be believed (see GATE_ON below).
 
 States: QUIET -> STARTING (voiced, not yet start_speech_ms of it) -> SPEAKING -> STOPPING
 (silence, not yet end_silence_ms of it) -> QUIET. All times are frame capture times, so the

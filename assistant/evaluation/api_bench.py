@@ -13,8 +13,8 @@ The server is `voice-assistant serve --port 0` in a child process with the bench
 so that REST's /v1/reply (the server's one default conversation) starts each dialog on an
 empty history, as the other two paths do. A server of its own process, as a real one is:
 the bench's clients never compete for its interpreter lock (with the server on a thread of
-the bench, one run of the English questions had the WebSocket's first chunk 90 to 180 ms
-later than in-process, a second run no such difference). `--api-in-process` hosts it on a
+the bench, the WebSocket's first chunks came later than in-process in one run of the English
+questions and not in another). `--api-in-process` hosts it on a
 thread of the bench instead (the three paths then share one engine set, loaded once), and
 `--api-url` names one already running (its token from the api-token file; its own
 settings, and its history goes on from dialog to dialog). Every path decodes greedily

@@ -6,10 +6,9 @@ llama.cpp writes its logs from C to file descriptor 2, past Python's sys.stderr:
 Its CPU backend computes with an OpenMP team that belongs to the thread calling it. libgomp
 keeps one pool of worker threads per calling thread; once more pool threads exist than CPUs
 (the model loaded on one thread, replies generated on another, a new responder thread per
-pipeline), every worker stops spinning between steps and sleeps instead, and each token costs
-twice as long (measured on 2 cores: 9.8 ms per generated token from the loading thread, 19.0
-ms from a second thread). `LlamaThread` runs every call of one model on one long-lived thread,
-so a single team serves all of them.
+pipeline), every worker stops spinning between steps and sleeps instead, and each token takes
+about twice as long (README, "How it stays fast"). `LlamaThread` runs every call of one model
+on one long-lived thread, so a single team serves all of them.
 
 That thread and the OpenMP workers it starts run at a lower priority (nice 5): llama.cpp's
 workers spin between steps and would otherwise keep the listener waiting for a core, and

@@ -1,19 +1,17 @@
 """Weights this CPU runs slowly, re-encoded once into a format it runs fast.
 
 llama.cpp's CPU kernels differ a lot between quantisation types. Its Q8_0 (and Q4_0) matrix
-code is repacked for AVX2/AVX-512 and NEON; Q4_1 and the Q5 types are not. Measured on this
-project's 2-core x86 machine with SmolLM2-135M (the default LLM, shipped as Q4_1):
-
-    Q4_1  prompt 4.5 ms/token  generation 12.4 ms/token
-    Q8_0  prompt 1.6 ms/token  generation  8.4 ms/token   (same weights, re-encoded)
+code is repacked for AVX2/AVX-512 and NEON; Q4_1 and the Q5 types are not, so the same weights
+as Q8_0 evaluate a prompt and generate tokens faster (the default LLM, SmolLM2-135M, is
+shipped as Q4_1; the figures are in the README, "How it stays fast").
 
 Re-encoding a 4- or 5-bit block into Q8_0 keeps every weight to within 1/254 of the block's
 largest one, far below the 4-bit step itself, so the model answers as before
 (tests/test_llm_reencode.py checks that the copy ranks the same next token first at every
 step of the original's replies). The copy is twice the size
 of a Q4_1 file and lives in the app's cache folder, keyed by the source's path, size and
-modification time; it is made the first time the model is loaded (about a second for the
-default model) and reused after that. Any failure leaves the original file in use.
+modification time; it is made the first time the model is loaded (one pass over the
+weights) and reused after that. Any failure leaves the original file in use.
 """
 
 from __future__ import annotations

@@ -7,8 +7,9 @@ turns), so each question costs the evaluation of its own words and the assistant
 then the first token. It times that (the time to first token, TTFT) and how fast the next
 tokens come (generation). The figures are medians over the runs.
 
-For the default model this takes about a second on two cores. A result is kept with the
-facts it depends on (`speed_cache.py`), so it is measured again only when those change.
+A probe runs a few short questions, so it is quick for a small model, but it loads the model
+and keeps the CPU busy while it runs: a result is kept with the facts it depends on
+(`speed_cache.py`), so it is measured again only when those change.
 """
 
 from __future__ import annotations

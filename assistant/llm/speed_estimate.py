@@ -11,13 +11,13 @@ nearest in size (the default, unless a bigger one was measured too):
 
 It is an estimate and is labelled so everywhere it is shown; a model that is installed is
 measured for real (`voice-assistant models speed`, or Settings > Language model, "Measure").
-What the ratio leaves out, measured with `python -m assistant.evaluation.llm_speed_check` on
-Gemma 3 270M (README): about half of the default's time to first token on a short question
-does not grow with the prompt, and a prompt computes the output layer only once, so the
-first token came sooner than estimated (the estimate 17 to 42 % too slow); a generated token
-pays for the whole vocabulary each time, in llama.cpp and in llama-cpp-python, so a model with
-a big vocabulary wrote slower than estimated (20 to 37 % slower, with 262k entries against
-the default's 49k). An offer made on the estimated time to first token errs on the safe side.
+What the ratio leaves out (checked with `python -m assistant.evaluation.llm_speed_check`; the
+figures are in the README, "A stronger LLM"): part of the time to first token on a short
+question does not grow with the prompt, and a prompt computes the output layer only once, so
+the first token comes sooner than estimated; a generated token pays for the whole vocabulary
+each time, in llama.cpp and in llama-cpp-python, so a model with a bigger vocabulary than the
+measured one writes slower than estimated. An offer made on the estimated time to first token
+errs on the safe side.
 """
 
 from __future__ import annotations

@@ -12,19 +12,19 @@ depends on its exact length, so a refused decode is tried again with a margin of
 features, then with a longer one of silence (MARGINS_S); only when all are refused does the
 caller decode with the full window.
 
-Measured on the 31 real English clips of assistant/evaluation/english_speech.py with
-Whisper tiny.en (each with the listener's 0.3 s of pre-roll and 0.12 s of pause): one margin
-of 0.5 s was refused on 7 clips, 1.0 s on 3, 1.0 s then 2.0 s on 2, at the same WER on the
-accepted ones. Padding the margin as zero features instead (as faster-whisper pads the rest
-of a 30 s window) was refused on none, but its WER was 5.3 % against 4.2 %; as the last
-margin, after 1.0 s and 2.0 s of silence, it leaves no clip for the full window (WER 4.8 %,
-p95 237 ms a clip, against 4.2 % and 511 ms with the full window after them); tried second,
-before the 2.0 s, the same WER at p95 226 ms. Live partials try the first two margins (the
-zero features alone made the first words come later: 571 against 291 ms at the median on
-the bench's real recordings). A short window costs some accuracy on the shortest clips
-either way ("Damon fried the omelet" comes out "Damon Fred Omelet" in any window under
-20 s), and longer minimum windows traded time for it without a clear trend (8 to 24 s: 5.0
-to 3.9 %, 83 to 332 ms at the median).
+Why these margins, in this order (chosen on the 31 real English clips of
+assistant/evaluation/english_speech.py with Whisper tiny.en, each with the listener's 0.3 s of
+pre-roll and 0.12 s of pause; the times are in the README, "Models"): one margin of 0.5 s was
+refused on 7 clips, 1.0 s on 3, 1.0 s then 2.0 s on 2, at the same WER on the accepted ones.
+Padding the margin as zero features instead (as faster-whisper pads the rest of a 30 s window)
+was refused on none, but its WER was 5.3 % against 4.2 %. With the zero features among the
+margins no clip is left for the slow full-window decode, at a slightly higher WER (4.8 %);
+tried second, before the 2.0 s of silence, they give the same WER as tried last and the slowest
+clips finish a little sooner. Live partials try the first two margins (the zero features alone
+made the first words come later). A short window costs some accuracy on the shortest clips
+either way ("Damon fried the omelet" comes out "Damon Fred Omelet" in any window under 20 s),
+and longer minimum windows traded time for it without a clear trend (8 to 24 s: WER 5.0 to
+3.9 %, the decode slower the longer the window).
 """
 
 from __future__ import annotations

@@ -2,9 +2,10 @@
 
 The model (a Whisper-tiny encoder and a linear head, about 8 M parameters, int8 for the CPU)
 takes `input_features` float32 [1, 80, 800] and ends in a sigmoid: one number in [0, 1]. One
-call costs about 110 ms on one thread of this machine's CPU, so it runs on a thread of its own
-(`TurnDetectorThread`), never on the one that handles audio frames; the session is loaded
-once and warmed at start-up.
+call runs the encoder over 8 s of audio, which takes many times the 20 ms a frame lasts, so it
+runs on a thread of its own (`TurnDetectorThread`), never on the one that handles audio
+frames; the session is loaded once and warmed at start-up, so the first pause pays for
+neither.
 """
 
 from __future__ import annotations
