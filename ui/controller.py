@@ -2,6 +2,10 @@
 
 `session.start()` loads models for seconds, so it runs on a worker thread; settings chosen
 while it runs are applied when it is done (two loaders racing would each build a pipeline).
+`session.apply_settings()` returns at once: the session loads new models, reopens the audio
+devices and restarts the local API on its own settings thread, one change at a time and the
+last one asked for last, and says what it is doing through the bridge (a state, and a banner
+if it fails). So nothing here waits on engines or devices on the GUI thread.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ class SessionController(QObject):
         self.settings = settings
         self.config_path = config_path
         self.bridge = EventBridge(self)
-        # the session gets its own copy: the core updates sections in place when applying
+        # the session gets a copy: these settings are the window's (what the dialog shows)
         self.session = make_session(settings.copy(), self.bridge.post)
         self._loader = None
         self._pending: Settings | None = None
@@ -73,7 +77,8 @@ class SessionController(QObject):
     # --- settings -----------------------------------------------------------------------------
 
     def apply(self, new: Settings, save: bool = True) -> None:
-        """Save (validated by the core; ConfigError propagates) and apply without a restart."""
+        """Save (validated by the core; ConfigError propagates) and apply without a restart.
+        Returns at once; the session applies it on its settings thread."""
         if save:
             save_settings(new, self.config_path)
         self.settings = new.copy()

@@ -2,7 +2,9 @@
 
 Core events arrive in batches from the bridge (`ui/bridge.py`) and are routed to the widgets
 here; nothing in this file blocks: the session's slow calls run on worker threads, the ones
-made here (`press`, `release`, `interrupt`, `submit_text`) only enqueue work in the core.
+made here (`press`, `release`, `interrupt`, `submit_text`, and applying settings through the
+controller) only enqueue work in the core. While new settings are applied the state says so
+("Loading models…", "Restarting audio…") and the window goes on working.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from ui.widgets.timers import TimersPanel
 from ui.widgets.transcript import TranscriptView
 
 log = logging.getLogger(__name__)
+
+# states the session reports while it applies new settings that the indicator has no words for
+BUSY_WORDS = {"restarting": "Restarting audio…"}
 
 
 def app_icon() -> QIcon:
@@ -250,6 +255,8 @@ class MainWindow(QMainWindow):
     def _route(self, event) -> None:
         if isinstance(event, StatusChanged):
             self.state.set_state(event.state, event.detail)
+            if event.state in BUSY_WORDS:
+                self.state.label.setText(BUSY_WORDS[event.state])
         elif isinstance(event, Notice):
             self.show_notice(event.message, event.level)
         elif isinstance(event, SpeechStarted):

@@ -1,15 +1,25 @@
 """A live session: the engines, the microphone and speaker, and the conversation, kept running
 while settings change. The desktop app and `voice-assistant listen` both drive one.
 
-Everything slow (loading models, reopening devices) happens on the caller's worker thread or
-on a background thread of its own; the session reports progress as core events through
+Everything slow happens off the caller's thread: `start()` is called on a worker thread, and
+`apply_settings()` returns at once and leaves loading models, reopening devices and restarting
+the local API to the session's settings thread, which applies one change at a time and then
+the newest asked for meanwhile. The session reports progress as core events through
 `on_event`, never by raising into a UI. Expected failures become a `Notice` and the session
 keeps working with what it has: no microphone still leaves the typed questions, no speaker
 still shows the replies.
+
+Who holds which `Settings`: the session keeps its own (`settings`, replaced whole after each
+change, never written in place). The engines get a copy of their own; the endpointer reads
+its vad section live, so each conversation on those engines is built with that same object,
+and only the conversation thread writes it (new loop settings, applied between frames); one
+conversation is stopped before the next is built on it. A change for the running loop is
+handed to `Conversation.apply_settings` as a fresh copy that nobody writes afterwards.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from typing import Callable
@@ -37,6 +47,19 @@ def _changed(old: Settings, new: Settings, keys: dict) -> bool:
                for section, names in keys.items() for key in names)
 
 
+def _loop_changed(old: Settings, new: Settings) -> bool:
+    return any(getattr(old, section) != getattr(new, section) for section in LOOP_SECTIONS)
+
+
+def _keeping_models(old: Settings, new: Settings) -> Settings:
+    """`new`, but with the model settings of `old` (the new models could not be loaded)."""
+    kept = new.copy()
+    for section in ("stt", "llm", "tts"):
+        setattr(kept, section, copy.deepcopy(getattr(old, section)))
+    kept.turn.detector, kept.turn.model = old.turn.detector, old.turn.model
+    return kept
+
+
 class NullSource:
     """No microphone: never yields a frame, never finishes (typed questions still work)."""
 
@@ -62,12 +85,18 @@ class NullSource:
 class Session:
     def __init__(self, settings: Settings, *, on_event: Callable[[Event], None] | None = None,
                  clock: Clock = DEFAULT_CLOCK, make_source=None, make_speaker=None,
-                 conversation_log=None, require_devices: bool = False, timers_file=None):
-        self.settings = settings
+                 make_engines=None, conversation_log=None, require_devices: bool = False,
+                 timers_file=None):
+        # the settings in use: the session's own copy, replaced whole by the thread that
+        # applies a change, never written in place and never handed on (see the module's doc)
+        self.settings = settings.copy()
         self.on_event = on_event or (lambda event: None)
         self.clock = clock
         self._make_source = make_source or self._default_source
         self._make_speaker = make_speaker or self._default_speaker
+        # `make_engines(settings) -> Engines` (not started); the real models by default
+        self._make_engines = make_engines or (
+            lambda s: Engines.from_settings(s, notify=self._notice_info))
         self.conversation_log = conversation_log
         # headless use has no text box to fall back on: a missing device is an error there
         self.require_devices = require_devices
@@ -78,11 +107,14 @@ class Session:
         self.timers_file = timers_file  # where timers are kept over a restart (None: not kept)
         self.skills = None  # the local skills and their timers: one set for the session
         self.error: str | None = None  # why start() failed
-        self._loop_settings: Settings | None = None  # asked for, not yet applied
+        # held while the engines, the conversation, the devices or the API are swapped, which
+        # may take seconds (a device that is slow to open): never taken by apply_settings
         self._lock = threading.RLock()
-        self._reloading = threading.Event()
+        # held only to read or swap the two fields below, so apply_settings never waits
+        self._wanted_lock = threading.Lock()
+        self._wanted: Settings | None = None  # asked for, not yet taken by the settings thread
+        self._applier: threading.Thread | None = None  # the settings thread, while it runs
         self._stopping = threading.Event()
-        self._next_settings: Settings | None = None  # asked for while a reload was running
         self.api = None  # the local API (assistant/server/service.py), when api.enabled
 
     # --- devices -------------------------------------------------------------------------
@@ -134,38 +166,39 @@ class Session:
         """Load the models and start listening. Blocking (seconds): call it off the UI thread.
         Returns False (after a notice; `error` says why) when it could not start."""
         self._status("loading", "loading models")
+        settings = self.settings
         try:
-            engines = Engines.from_settings(self.settings, notify=self._notice_info)
+            engines = self._make_engines(settings.copy())
             engines.start()
         except UserError as exc:
             self._fail(str(exc))
             return False
-        if self._stopping.is_set():  # the window closed while the models were loading
-            engines.close()
-            return False
         with self._lock:
+            if self._stopping.is_set():  # the window closed while the models were loading
+                engines.close()
+                return False
             self.engines = engines
             self.history = engines.llm.new_history()
             self.skills = self._make_skills()
             try:
-                self._start_conversation()
+                self._start_conversation(settings)
             except UserError as exc:  # a device (with require_devices), an unusable input file
                 engines.close()
                 self.engines = None
                 self._fail(str(exc))
                 return False
-            self._serve_api()
+            self._serve_api(settings)
         return True
 
-    def _serve_api(self) -> None:
-        """The local API, as the setting says, for the settings now in use."""
+    def _serve_api(self, settings: Settings) -> None:
+        """The local API, as `settings` say (called with the lock held)."""
         if self.api is not None:
             self.api.stop()
             self.api = None
-        if self.settings.api.enabled and not self._stopping.is_set():
+        if settings.api.enabled and not self._stopping.is_set():
             from assistant.server.service import ApiService
 
-            self.api = ApiService(self.settings, history=lambda llm: self.history,
+            self.api = ApiService(settings, history=lambda llm: self.history,
                                   notify=self._notice)
             if not self.api.start():
                 self.api = None
@@ -182,22 +215,24 @@ class Session:
         self._notice(message, "error")
         self._status("error", message)
 
-    def _start_conversation(self) -> None:
-        """A new conversation with the engines (no other runs: nothing races the settings)."""
-        loop, self._loop_settings = self._loop_settings, None
-        if loop is not None:
-            for section in LOOP_SECTIONS:
-                for key, value in vars(getattr(loop, section)).items():
-                    setattr(getattr(self.settings, section), key, value)
-        source, speaker = self._open_devices(self.settings)
+    def _start_conversation(self, settings: Settings) -> None:
+        """A new conversation on the engines, with the devices and the loop settings of
+        `settings` (only read here). Called with the lock held and no conversation running."""
+        source, speaker = self._open_devices(settings)
         self.source = source
         subscribers = [self.on_event, trim_memory_after_turns]
         if self.conversation_log is not None:
             subscribers.append(LogWriter(self.conversation_log, self._notice))
-        self.lane = build_conversation(self.settings, engines=self.engines, source=source,
+        # the engines' own settings, whose vad section their endpointer reads: the last
+        # conversation on them (stopped and joined by now) may have applied older loop settings
+        loop = self.engines.settings
+        stale = _loop_changed(loop, settings)
+        self.lane = build_conversation(loop, engines=self.engines, source=source,
                                        speaker=speaker, clock=self.clock, history=self.history,
                                        subscribers=tuple(subscribers), skills=self.skills)
         self.lane.start()
+        if stale:  # applied on the conversation thread, before any frame
+            self.lane.conversation.apply_settings(settings.copy())
 
     def _stop_conversation(self) -> None:
         if self.lane is not None:
@@ -205,6 +240,7 @@ class Session:
             self.lane = None
 
     def stop(self) -> None:
+        """Stop everything (blocking). A change being applied stops at its next step."""
         self._stopping.set()
         with self._lock:
             if self.api is not None:
@@ -256,88 +292,124 @@ class Session:
 
     @property
     def loading(self) -> bool:
-        return self._reloading.is_set()
+        """A settings change is being applied (new models loading, devices reopening)."""
+        return self._applier is not None
 
     # --- settings ---------------------------------------------------------------------------
 
     def apply_settings(self, new: Settings, background: bool = True) -> None:
-        """Apply new settings without a restart: VAD and conversation settings at once; a new
-        model in the background (the old one keeps answering until the new one is ready);
-        new audio devices by reopening them."""
-        old = self.settings
-        reload_engines = _changed(old, new, ENGINE_KEYS) or old.llm != new.llm
-        reopen_devices = _changed(old, new, DEVICE_KEYS)
-        api_changed = old.api != new.api
-        if api_changed:
-            old.api = new.api
-            if self.engines is not None and not reload_engines:
-                threading.Thread(target=self._serve_api, name="api-restart",
-                                 daemon=True).start()
-        # the sections the running loop reads are applied on the conversation thread (and
-        # given to the next conversation, if one is built before that)
-        self._loop_settings = new.copy()
-        if self.conversation is not None:
-            self.conversation.apply_settings(self._loop_settings)
-        if reload_engines:
-            with self._lock:
-                if self._reloading.is_set():  # one reload at a time: the newest wins next
-                    self._next_settings = new
+        """Apply new settings without a restart. Returns at once, from any thread (the GUI's):
+        the sections the running loop reads are handed to the conversation thread now; new
+        models (the old ones keep answering until they are ready), new audio devices and the
+        local API are the settings thread's work, one change at a time; changes asked for
+        meanwhile are merged, and the last one asked for is what the session ends in.
+        `background=False` waits until it is all applied."""
+        new = new.copy()  # the session's own: the caller may go on changing theirs
+        with self._wanted_lock:
+            self._wanted = new
+            conversation = self.conversation
+            if self._applier is None:
+                self._applier = threading.Thread(target=self._apply_wanted, name="settings",
+                                                 daemon=True)
+                self._applier.start()
+        if conversation is not None:
+            # at once, even while new models load; the settings thread hands the same to the
+            # conversation it builds, should this one be on its way out
+            conversation.apply_settings(new.copy())
+        if not background:
+            self.wait_applied()
+
+    def wait_applied(self, timeout_s: float | None = None) -> bool:
+        """Wait until the settings asked for are applied (for tests and headless use)."""
+        with self._wanted_lock:
+            applier = self._applier
+        if applier is None:
+            return True
+        applier.join(timeout_s)
+        return not applier.is_alive()
+
+    def _apply_wanted(self) -> None:
+        """The settings thread: apply the newest settings asked for, then any asked for while
+        that ran, until there are none (or the session stops)."""
+        while True:
+            with self._wanted_lock:
+                new, self._wanted = self._wanted, None
+                if new is None or self._stopping.is_set():
+                    self._applier = None
                     return
-                self._reloading.set()
-            if background:
-                threading.Thread(target=self._reload_all, args=(new,), name="model-reload",
-                                 daemon=True).start()
-            else:
-                self._reload_all(new)
-            return
-        old.audio = new.audio
-        if reopen_devices and self.engines is not None:
-            with self._lock:
-                self._stop_conversation()
-                self._start_conversation()
-
-    def _reload_all(self, new: Settings) -> None:
-        """Reload for `new`, then for whatever settings arrived meanwhile."""
-        while new is not None:
             try:
-                self._reload(new)
-            finally:
-                with self._lock:
-                    new, self._next_settings = self._next_settings, None
-                    if new is None:
-                        self._reloading.clear()
+                self._apply(new)
+            except Exception as exc:  # the thread must go on to the next change
+                log.exception("applying the new settings failed")
+                self._notice(f"The new settings could not be applied ({exc}).", "error")
 
-    def _reload(self, new: Settings) -> None:
+    def _apply(self, new: Settings) -> None:
+        """On the settings thread: make the session run with `new`."""
+        old = self.settings
+        engines = None
+        if _changed(old, new, ENGINE_KEYS) or old.llm != new.llm:
+            engines = self._load_engines(new)
+            if engines is None:  # said why; the previous models keep answering
+                new = _keeping_models(old, new)
+        reopen_devices = _changed(old, new, DEVICE_KEYS)
+        with self._lock:
+            if self._stopping.is_set():
+                if engines is not None:
+                    engines.close()
+                return
+            old_engines = None
+            if engines is not None:
+                old_engines = self.engines
+                self._restart_conversation(new, engines)
+                self._serve_api(new)  # its engine sets are for the new models
+            elif reopen_devices and self.engines is not None:
+                self._status("restarting", "restarting audio")
+                self._restart_conversation(new, self.engines)
+            else:
+                if old.api != new.api and self.engines is not None:
+                    self._serve_api(new)
+                conversation = self.conversation
+                if conversation is not None and _loop_changed(old, new):
+                    # given at once by apply_settings too, but perhaps to a conversation
+                    # that has since been replaced
+                    conversation.apply_settings(new.copy())
+            self.settings = new
+        if engines is not None:
+            if old_engines is not None:
+                old_engines.close()
+            self._notice("The new models are loaded.", "info")
+
+    def _restart_conversation(self, new: Settings, engines: Engines) -> None:
+        """Stop the conversation and start one on `engines` with `new` (lock held); a device
+        that cannot be opened ends in a notice and no conversation."""
+        self._stop_conversation()
+        self.engines = engines
+        if self.history is None:  # start() failed before it had models: it has them now
+            self.history = engines.llm.new_history()
+            self.skills = self._make_skills()
+        try:
+            self._start_conversation(new)
+        except UserError as exc:  # a device, with require_devices
+            self._notice(str(exc), "error")
+            self._status("error", str(exc))
+
+    def _load_engines(self, new: Settings) -> Engines | None:
+        """The engines for `new`, started; None (after a notice) when they cannot be."""
         self._status("loading", "loading the new models")
         try:
-            engines = Engines.from_settings(new, notify=self._notice_info)
+            engines = self._make_engines(new.copy())
             engines.start()
         except UserError as exc:
             self._notice(f"{exc} Keeping the previous models.", "error")
-            self._status("listening")
-            return
         except Exception as exc:  # a model that crashes its loader must not take the app down
             log.exception("loading the new models failed")
             self._notice(f"The new models could not be loaded ({exc}); keeping the previous ones.",
                          "error")
-            self._status("listening")
-            return
-        if self._stopping.is_set():
-            engines.close()
-            return
-        with self._lock:
-            old_engines = self.engines
-            self._stop_conversation()
-            self.settings.audio = new.audio
-            for section in ("stt", "llm", "tts"):
-                setattr(self.settings, section, getattr(new, section))
-            self.settings.turn.detector, self.settings.turn.model = new.turn.detector, new.turn.model
-            self.engines = engines
-            self._start_conversation()
-            self._serve_api()  # its engine sets are for the new models
-        if old_engines is not None:
-            old_engines.close()
-        self._notice("The new models are loaded.", "info")
+        else:
+            return engines
+        self._status("listening" if self.lane is not None else "error",
+                     "" if self.lane is not None else (self.error or "no conversation"))
+        return None
 
     # --- events ----------------------------------------------------------------------------
 

@@ -141,3 +141,71 @@ class FakeSession:
         self._emit(TurnCompleted, turn_id=turn, generation=gen, user_text=text,
                    reply_text=" ".join(spoken), interrupted=interrupted, metrics=METRICS)
         self._emit(StatusChanged, state="listening")
+
+
+# --- a real Session on scripted engines and slow fake devices --------------------------------
+
+
+def scripted_engines(settings: Settings, load_s: float = 0.0):
+    """`Session(make_engines=...)`: the real wiring on scripted engines (no model); `load_s`
+    of sleep in `start()` stands in for loading models."""
+    from assistant.conversation.wiring import Engines
+    from assistant.llm.history import ChatHistory
+    from assistant.stt.threaded import ThreadedRecognizer
+    from assistant.vad import Endpointer
+    from harness.fakes import LoudnessDetector, ScriptedLlm, ScriptedRecognizer, ToneTts
+
+    class Llm(ScriptedLlm):
+        def new_history(self):
+            return ChatHistory(settings.llm.system_prompt)
+
+    class SlowEngines(Engines):
+        def start(self):
+            time.sleep(load_s)
+            super().start()
+
+    return SlowEngines(settings, recognizer=ThreadedRecognizer(ScriptedRecognizer(["hello"])),
+                       endpointer=Endpointer(settings.vad, gate=None,
+                                             detector=LoudnessDetector()),
+                       llm=Llm("Hello there."), tts=ToneTts(0.05))
+
+
+def slow_mics(open_s: float):
+    """A fake `sounddevice` with two microphones, each taking `open_s` to open (as a USB or
+    Bluetooth device may); `opened` lists the device of each stream opened, in order."""
+    from device_fakes import PluggableMic
+
+    class SlowMics(PluggableMic):
+        NAMES = ("Desk Mic", "USB Headset Mic")
+
+        def __init__(self):
+            self.opened: list[str] = []
+            super().__init__()
+
+        def query_devices(self):
+            return [{"name": name, "max_input_channels": 1, "default_samplerate": 16000.0}
+                    for name in self.NAMES]
+
+        def InputStream(self, **kwargs):  # noqa: N802 (sounddevice's name)
+            time.sleep(open_s)  # blocking, like opening a real device
+            self.opened.append(self.NAMES[kwargs["device"]])
+            return super().InputStream(**kwargs)
+
+    return SlowMics()
+
+
+def device_session_factory(mics, load_s: float = 0.0):
+    """`open_window(session_factory=...)`: a real Session whose microphone is one of `mics`
+    (the one its settings name) and whose speaker only records."""
+    from assistant.audio.sources import MicSource
+    from assistant.audio.speaker import RecordingSpeaker
+    from assistant.conversation.session import Session
+
+    def factory(settings, on_event):
+        return Session(
+            settings, on_event=on_event,
+            make_engines=lambda s: scripted_engines(s, load_s),
+            make_source=lambda s: MicSource(s.audio.input_device or None, sd=mics,
+                                            frame_ms=s.audio.frame_ms),
+            make_speaker=lambda s: RecordingSpeaker(realtime=True, keep=False))
+    return factory
