@@ -4,6 +4,8 @@ Values are checked by the core (`assistant.config.set_value` raises `ConfigError
 key), and the message is shown under the field it is about; nothing is saved until every
 field is valid. OK saves to the file the app loaded its settings from and applies the new
 settings to the running session without a restart (a new model loads in the background).
+Nothing here waits on a device or an engine on the GUI thread: the device and voice lists,
+the test sounds and the voice preview come from worker threads.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 from pathlib import Path
 from typing import Callable
 
+import shiboken6
 from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFileDialog, QLabel, QTabWidget, QVBoxLayout,
 )
@@ -42,6 +45,8 @@ class SettingsDialog(QDialog):
         self.fields: dict[str, Field] = {}
         self.result_settings: Settings | None = None
         self._jobs: list = []
+        self._espeak_voices: list[str] | None = None  # listed on a worker thread
+        self._closed = False
 
         self.tabs = QTabWidget()
         self.tabs.addTab(settings_pages.audio_page(self), "Audio")
@@ -64,6 +69,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.general_error)
         layout.addWidget(self.buttons)
+        self.list_devices()
 
     @property
     def manager(self):
@@ -137,9 +143,13 @@ class SettingsDialog(QDialog):
         return items
 
     def _refill(self, combo, kind: str, none_label: str | None = None, select: str = "") -> None:
+        self._refill_items(combo, self.model_items(kind, none_label), select)
+
+    def _refill_items(self, combo, items: list[tuple[str, str]], select: str = "") -> None:
+        """New items for a combo, keeping what it shows (or `select`), even if not among them."""
         current = select or self.fields_value(combo)
         combo.clear()
-        for text, data in self.model_items(kind, none_label):
+        for text, data in items:
             combo.addItem(text, data)
         index = combo.findData(current)
         if index < 0 and current:
@@ -192,6 +202,29 @@ class SettingsDialog(QDialog):
             self.llm_combo.setEditText(path)
             self.check_field(self.fields["llm.model"])
 
+    # --- devices and voices ------------------------------------------------------------------
+
+    def list_devices(self) -> None:
+        """Ask PortAudio for the devices (it may probe every host API first, for seconds) and
+        espeak-ng for its voices on a worker thread; the lists are filled in when they come."""
+        def work(report):
+            return (audio_check.input_devices(), audio_check.output_devices(),
+                    audio_check.espeak_voices())
+
+        self._jobs.append(run_in_thread(work, on_done=self._listed, name="list-devices"))
+
+    def _listed(self, found) -> None:
+        """On the GUI thread: the devices and voices, into their lists, unless the dialog was
+        closed or deleted before they came."""
+        if self._closed or not shiboken6.isValid(self):
+            return
+        inputs, outputs, self._espeak_voices = found
+        for combo, names in ((self.input_combo, inputs), (self.output_combo, outputs)):
+            self._refill_items(combo, [settings_pages.DEFAULT_DEVICE] + [(n, n) for n in names])
+        engine = self.fields["tts.engine"].read()
+        if engine != "piper":
+            self.fill_voices(engine)
+
     # --- sounds -----------------------------------------------------------------------------
 
     def fill_voices(self, engine: str) -> None:
@@ -201,8 +234,8 @@ class SettingsDialog(QDialog):
         if engine == "piper":
             names = [m.id for m in self._safe(lambda: self.manager.find_installed("tts-piper"))]
             names = names or ["piper-joe-medium"]
-        else:
-            names = audio_check.espeak_voices()
+        else:  # until the worker thread has listed them: the default and what was chosen
+            names = self._espeak_voices or []
         for name in names:
             self.voice_combo.addItem(name, name)
         index = self.voice_combo.findData(current if current != "Default" else "")
@@ -231,10 +264,14 @@ class SettingsDialog(QDialog):
         status.setText(busy_text)
 
         def done(message):
+            if not shiboken6.isValid(button):  # the dialog went before the sound ended
+                return
             button.setEnabled(True)
             status.setText(message)
 
         def failed(exc):
+            if not shiboken6.isValid(button):
+                return
             button.setEnabled(True)
             status.setStyleSheet("color:#c0392b;")
             status.setText(str(exc) if isinstance(exc, UserError) else f"Failed: {exc}")
@@ -249,6 +286,7 @@ class SettingsDialog(QDialog):
             return []
 
     def done(self, result: int) -> None:
+        self._closed = True
         self.meter.timer.stop()
         super().done(result)
 

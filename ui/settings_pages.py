@@ -10,6 +10,7 @@ from ui.llm_speeds import LlmSpeeds
 from ui.settings_form import Form, checkbox, combo, line
 from ui.widgets.level_meter import LevelMeter
 
+DEFAULT_DEVICE = ("System default", "")
 VAD_LEVELS = [("0 — lets the most sound through", 0), ("1", 1), ("2 — balanced", 2),
               ("3 — filters the most noise", 3)]
 
@@ -25,16 +26,17 @@ def row(*widgets: QWidget, stretch: bool = True) -> QWidget:
 
 
 def audio_page(dialog) -> QWidget:
+    """The devices' names are filled in by the dialog when a worker thread has asked PortAudio
+    (`SettingsDialog.list_devices`); until then each list holds the default and the setting."""
     s = dialog.settings.audio
     page = QWidget()
     form = Form(dialog.fields, page)
-    inputs = [("System default", "")] + [(n, n) for n in audio_check.input_devices()]
-    outputs = [("System default", "")] + [(n, n) for n in audio_check.output_devices()]
-    form.add("audio.input_device", "Microphone", combo(inputs, s.input_device, editable=True))
+    dialog.input_combo = combo([DEFAULT_DEVICE], s.input_device, editable=True)
+    form.add("audio.input_device", "Microphone", dialog.input_combo)
     dialog.meter = LevelMeter(dialog.level)
     dialog.meter.setFixedHeight(8)
     form.addRow("Input level", dialog.meter)
-    output = combo(outputs, s.output_device, editable=True)
+    output = dialog.output_combo = combo([DEFAULT_DEVICE], s.output_device, editable=True)
     dialog.tone_button = QPushButton("Play test sound")
     dialog.tone_button.clicked.connect(dialog.play_test_sound)
     form.add("audio.output_device", "Speaker", output, extra=row(output, dialog.tone_button))

@@ -179,3 +179,34 @@ def test_voice_preview_speaks_with_the_chosen_voice(qtbot, manager, monkeypatch)
     dialog.preview_button.click()
     qtbot.waitUntil(lambda: dialog.preview_button.isEnabled(), timeout=30000)
     assert dialog.preview_status.text().startswith("Played "), dialog.preview_status.text()
+
+
+def test_device_lists_come_from_a_worker_thread_and_keep_the_choice(qtbot, manager,
+                                                                     monkeypatch):
+    import threading
+    import time
+
+    asked_on = []
+
+    def slow_inputs():
+        asked_on.append(threading.current_thread())
+        time.sleep(0.5)  # PortAudio probing its host APIs
+        return ["Desk Mic", "USB Headset Mic"]
+
+    monkeypatch.setattr("ui.audio_check.input_devices", slow_inputs)
+    monkeypatch.setattr("ui.audio_check.output_devices", lambda: ["Speakers"])
+    settings = Settings()
+    settings.audio.input_device = "USB Headset Mic"
+    t0 = time.monotonic()
+    dialog = SettingsDialog(settings, model_manager=manager)
+    qtbot.addWidget(dialog)
+    assert time.monotonic() - t0 < 0.4
+    field = dialog.fields["audio.input_device"]
+    assert field.read() == "USB Headset Mic"  # shown before the list comes
+    qtbot.waitUntil(lambda: dialog.input_combo.count() == 3, timeout=3000)
+    assert asked_on and asked_on[0] is not threading.main_thread()
+    assert [dialog.input_combo.itemData(i) for i in range(3)] == ["", "Desk Mic",
+                                                                  "USB Headset Mic"]
+    assert field.read() == "USB Headset Mic"
+    assert dialog.output_combo.findData("Speakers") >= 0
+    assert dialog.fields["audio.output_device"].read() == ""
