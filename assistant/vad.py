@@ -195,10 +195,6 @@ class Endpointer:
     def end_silence_ms(self) -> int:
         return self.settings.end_silence_ms
 
-    @end_silence_ms.setter
-    def end_silence_ms(self, value: int) -> None:
-        self.settings.end_silence_ms = int(value)
-
     def silence_ms(self, now_ns: int | None = None) -> float:
         """How long the silence has lasted while STOPPING (0 in any other state). `now_ns`
         defaults to the end of the last frame processed."""

@@ -137,7 +137,7 @@ def test_preroll_holds_audio_from_before_the_onset(endpointer, speech):
 def test_end_silence_applies_live_and_silence_can_be_peeked(endpointer, speech):
     audio = np.concatenate([silence(0.5), speech("Turn off the radio"), silence(2)])
     peeks = []
-    endpointer.end_silence_ms = 1500
+    endpointer.settings.end_silence_ms = 1500  # as new loop settings are, between frames
     for frame in frames_of(audio):
         events = endpointer.process(frame)
         if endpointer.state is VadState.STOPPING:

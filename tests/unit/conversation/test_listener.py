@@ -200,7 +200,7 @@ def test_silence_peek_text_and_voiced_time_while_a_turn_is_open(stage, speech):
 
 def test_end_silence_change_applies_to_the_running_stage(stage, speech):
     listener, recognizer, clock = stage
-    listener.endpointer.end_silence_ms = 1200
+    listener.endpointer.settings.end_silence_ms = 1200  # as new loop settings are
     words = trim(speech("Good morning"))
     events = feed(listener, clock, np.concatenate([silence(0.5), words, silence(0.8), words,
                                                    silence(1.5)]))
