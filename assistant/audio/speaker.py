@@ -1,9 +1,10 @@
 """Audio out: a sounddevice stream fed from a queue, and a recording stand-in for tests/replay.
 
-`play(chunk)` resamples on the caller's thread and queues the samples; the output callback
-only copies at most one block out of what is queued (no blocking, no allocation beyond the copy)
-and hands its reports to a reporter thread, which calls `on_event` and the taps. So nothing
-slow ever runs in the audio callback.
+`play(chunk)` queues the samples on the caller's thread, resampled there if they are not at
+the device's rate (the conversation's output hands them over at that rate already: the
+synthesizer's thread resampled them); the output callback only copies at most one block out of
+what is queued (no blocking, no resampling, no allocation) and hands its reports to a reporter
+thread, which calls `on_event` and the taps. So nothing slow ever runs in the audio callback.
 
 Barge-in: `flush()` drops everything queued; the callback outputs zeros from its next block
 on and records when that was, which `flush()` returns. Items from a generation older than
@@ -68,17 +69,15 @@ class _BaseSpeaker:
         """`fn(samples, t_ns)` gets every block played, in order: off the audio thread, or
         with `sync=True` on it, before the block is played (for an echo reference, which must
         never arrive later than the echo; `fn` must be quick and copy what it keeps)."""
-        (self._pq.sync_taps if sync else self._pq.taps).append(fn)
+        self._pq.add_tap(fn, sync)
 
     def remove_tap(self, fn: Tap) -> None:
-        if fn in self._pq.sync_taps:
-            self._pq.sync_taps.remove(fn)
-            return
-        self._pq.taps.remove(fn)
+        self._pq.remove_tap(fn)
 
     def play(self, chunk: AudioChunk) -> None:
-        """Queue one chunk (float32 mono at any rate). An empty chunk with `last=True` marks
-        the end of a reply: PlaybackFinished is reported when everything before it played."""
+        """Queue one chunk (float32 mono; at `sample_rate`, or resampled here, on the caller's
+        thread). An empty chunk with `last=True` marks the end of a reply: PlaybackFinished is
+        reported when everything before it played."""
         if not self._started:
             raise RuntimeError("start() the speaker before playing")
         self._pq.put(chunk)
@@ -186,7 +185,9 @@ class Speaker(_BaseSpeaker):
     def _callback(self, outdata, frames, time_info, status) -> None:
         self._last_callback_s = time.monotonic()
         t_ns = self.clock.now_ns()
-        block = self._block if len(self._block) == frames else np.zeros(frames, np.float32)
+        if len(self._block) != frames:  # PortAudio asked for another size: made once, kept
+            self._block = np.zeros(frames, np.float32)
+        block = self._block
         self._pq.read(block, t_ns)
         outdata[:] = block[:, None]
 

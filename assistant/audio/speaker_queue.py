@@ -1,8 +1,11 @@
 """The playback queue both speakers share: queued PCM, generations, flush, reports.
 
 The consumer (a device callback or the recording thread) calls `read(block, t_ns)` once per
-block; it only copies samples and puts reports on a queue. A reporter thread calls `on_event`
-and the taps, so nothing slow ever runs on the audio thread.
+block; it only copies samples that are already at the output rate (the producer resampled
+them: `put`) and puts reports on a queue. The taps' copies of each block go into a preallocated
+ring, not a new array. A reporter thread calls `on_event` and the taps, so nothing slow ever
+runs on the audio thread; the only lock it takes is the flush condition's, to say a flush is
+done, which no thread holds for more than a few operations.
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ from typing import Callable
 
 import numpy as np
 
+from assistant.audio.block_ring import BlockRing
+from assistant.audio.resample import to_rate
 from assistant.clock import NS_PER_S, Clock
 from assistant.events import AudioChunk, ChunkPlaybackStarted, Event, PlaybackFinished, PlaybackStarted
 
 log = logging.getLogger(__name__)
 
 Tap = Callable[[np.ndarray, int], None]
+
+TAP_RING_SECONDS = 8  # how far the reporter thread may fall behind the taps' blocks
 
 
 @dataclass
@@ -41,8 +48,10 @@ class PlaybackQueue:
         self.sample_rate = sample_rate
         self.clock = clock
         self.generation = 0
-        self.taps: list[Tap] = []
+        self.taps: list[Tap] = []  # called on the reporter thread with a copy of each block
         self.sync_taps: list[Tap] = []  # called on the audio thread itself (must be quick)
+        self._tap_blocks: BlockRing | None = None  # the blocks for `taps`, made by `add_tap`
+        self._silence = np.zeros(0, dtype=np.float32)  # what taps hear when `muted`
         self.on_event: Callable[[Event], None] | None = None
         self._queue: collections.deque[_Item] = collections.deque()
         self._current: _Item | None = None
@@ -59,16 +68,25 @@ class PlaybackQueue:
     # --- producer side (any thread) -------------------------------------------------------
 
     def put(self, chunk: AudioChunk) -> None:
+        """Queue a chunk, on the producer's thread. The conversation's output resamples to
+        `sample_rate` before it gets here; audio at another rate (a command's, or queued
+        before the device was reopened at another rate) is resampled here, never by `read`."""
         if chunk.generation < self.generation:
             return
-        samples = np.asarray(chunk.samples, dtype=np.float32).reshape(-1)
-        if len(samples) and chunk.sample_rate != self.sample_rate:
-            import soxr
-
-            samples = soxr.resample(samples, chunk.sample_rate, self.sample_rate).astype(
-                np.float32, copy=False)
+        samples = to_rate(chunk.samples, chunk.sample_rate, self.sample_rate)
         self._queue.append(_Item(samples, chunk.turn_id, chunk.generation, chunk.chunk_index,
                                  chunk.text, chunk.last))
+
+    def add_tap(self, fn: Tap, sync: bool = False) -> None:
+        if sync:
+            self.sync_taps.append(fn)
+            return
+        if self._tap_blocks is None:
+            self._tap_blocks = BlockRing(TAP_RING_SECONDS * self.sample_rate)
+        self.taps.append(fn)
+
+    def remove_tap(self, fn: Tap) -> None:
+        (self.sync_taps if fn in self.sync_taps else self.taps).remove(fn)
 
     def request_flush(self) -> int:
         with self._flush_cond:
@@ -96,7 +114,8 @@ class PlaybackQueue:
 
     def read(self, out: np.ndarray, t_ns: int, muted: bool = False) -> None:
         """Fill `out` (one block) with what plays next, zeros where nothing does. `muted`:
-        the block goes nowhere (no device), so the taps hear silence."""
+        the block goes nowhere (no device), so the taps hear silence. Only copies: no
+        resampling, no allocation (but for a first block of a new size), no waiting."""
         out.fill(0.0)
         if self._flush_requested != self._flush_done:
             self._do_flush(t_ns)
@@ -119,11 +138,18 @@ class PlaybackQueue:
             self._offset += take
             if self._offset >= len(item.samples):
                 self._current, self._offset = None, 0
-        if self.taps:
-            self._reports.put(("tap", np.zeros_like(out) if muted else out.copy(), t_ns))
+        heard = out
+        if muted:
+            if len(self._silence) != len(out):
+                self._silence = np.zeros(len(out), dtype=np.float32)
+            heard = self._silence
+        blocks = self._tap_blocks
+        if self.taps and blocks is not None:
+            blocks.push(heard, t_ns)
+            self._reports.put(("tap", None, t_ns))
         for tap in self.sync_taps:
             try:
-                tap(np.zeros_like(out) if muted else out, t_ns)
+                tap(heard, t_ns)
             except Exception:
                 log.exception("speaker tap failed")
 
@@ -167,12 +193,15 @@ class PlaybackQueue:
                                           flushed=flushed))
 
     def _do_flush(self, t_ns: int) -> None:
+        # the lock only to say it is done: a flush asked for meanwhile is still pending after
+        # this one and is done on the next block
+        ticket = self._flush_requested
+        self._queue.clear()
+        self._current, self._offset = None, 0
+        self._end_reply(t_ns, flushed=True)
+        self.t_silent_ns = t_ns
         with self._flush_cond:
-            self._queue.clear()
-            self._current, self._offset = None, 0
-            self._end_reply(t_ns, flushed=True)
-            self.t_silent_ns = t_ns
-            self._flush_done = self._flush_requested
+            self._flush_done = ticket
             self._flush_cond.notify_all()
 
     # --- reports, off the audio thread ----------------------------------------------------
@@ -198,8 +227,12 @@ class PlaybackQueue:
             if kind == "event" and self.on_event is not None:
                 self.on_event(payload)
             elif kind == "tap":
+                block = self._tap_blocks.pop() if self._tap_blocks is not None else None
+                if block is None or block[1] is None:  # the reporter fell a ring behind
+                    log.warning("a played block was lost to the speaker taps")
+                    return
                 for tap in list(self.taps):
-                    tap(payload, t_ns)
+                    tap(block[1], block[0])
             elif kind == "sync":
                 payload.set()
         except Exception:

@@ -8,10 +8,12 @@ import time
 import numpy as np
 import pytest
 
+from assistant.audio.played_timeline import PlayedTimeline
 from assistant.audio.speaker import RecordingSpeaker, Speaker
 from assistant.clock import NS_PER_MS, NS_PER_S, ManualClock, MonotonicClock
 from assistant.errors import AudioDeviceError
 from assistant.events import AudioChunk, ChunkPlaybackStarted, PlaybackFinished, PlaybackStarted
+from helpers.resampling import ResampleCalls, peak_allocation
 
 T0 = 5 * NS_PER_S
 
@@ -204,6 +206,73 @@ def test_taps_get_every_block_with_its_time():
     speaker._pq.drain_reports()
     assert [t for t, _ in tapped] == [t for t, _ in stream.blocks]
     assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(tapped, stream.blocks))
+
+
+def run_callbacks(stream, clock, n: int) -> list[np.ndarray]:
+    """`n` callbacks into one preallocated buffer, as PortAudio makes them (the test itself
+    allocates nothing per block); returns copies of what they wrote, made afterwards."""
+    out = np.zeros((stream.blocksize, stream.channels), dtype=np.float32)
+    written = np.zeros((n, stream.blocksize), dtype=np.float32)
+    for i in range(n):
+        stream.callback(out, stream.blocksize, None, None)
+        written[i] = out[:, 0]
+        clock.advance(stream.blocksize * NS_PER_S // stream.samplerate)
+    return list(written)
+
+
+def test_the_callback_and_its_echo_reference_tap_never_resample(monkeypatch):
+    resampling = ResampleCalls(monkeypatch)
+    speaker, stream, clock, _ = make_speaker(rate=48000)
+    reference = PlayedTimeline(speaker_rate=48000)  # the echo canceller's
+    speaker.add_tap(reference.on_played, sync=True)
+    t_start = clock.now_ns()
+    speaker.play(tone(1.0, 48000, freq=440.0))
+    with resampling.none_allowed("the output callback"):
+        blocks = run_callbacks(stream, clock, 10)
+    assert all(np.abs(b).max() > 0.4 for b in blocks)
+    # the reader of the reference resamples what was played, on its own thread, in time
+    heard = reference.read(t_start + 100 * NS_PER_MS, 1600)  # 100 ms at 16 kHz
+    assert len(resampling) > 0
+    crossings = np.count_nonzero(np.diff(np.signbit(heard)))
+    assert abs(crossings - 88) <= 2 and np.abs(heard).max() > 0.4
+
+
+def test_a_chunk_at_another_rate_is_resampled_by_play_on_the_callers_thread(monkeypatch):
+    resampling = ResampleCalls(monkeypatch)
+    speaker, stream, clock, _ = make_speaker(rate=48000)
+    player = threading.Thread(target=speaker.play, args=(tone(0.5, 22050),), name="producer")
+    player.start()
+    player.join()
+    assert [thread for _, thread in resampling.calls] == ["producer"]
+    with resampling.none_allowed("the output callback"):
+        run_callbacks(stream, clock, 5)
+
+
+@pytest.mark.parametrize("muted", [False, True])
+def test_the_callback_allocates_nothing_in_proportion_to_its_block(muted):
+    """200 ms blocks (38 400 bytes), through an echo reference tap and a tap on the reporter
+    thread: what the callback path allocates stays far below one block."""
+    speaker, stream, clock, _ = make_speaker(rate=48000, block_ms=200)
+    speaker._pq.stop_reporting()  # its reports are handed over below, outside the measure
+    reference = PlayedTimeline(speaker_rate=48000)
+    speaker.add_tap(reference.on_played, sync=True)
+    tapped = []
+    speaker.add_tap(lambda samples, t_ns: tapped.append((t_ns, samples.copy())))
+    speaker.play(tone(3.0, 48000))
+    block = np.zeros((stream.blocksize, 1), dtype=np.float32)
+    speaker._pq.read(block[:, 0], clock.now_ns(), muted=muted)  # the first block reports
+    speaker._pq.deliver_reports()
+    with peak_allocation() as peak:
+        for _ in range(8):
+            clock.advance(200 * NS_PER_MS)
+            speaker._pq.read(block[:, 0], clock.now_ns(), muted=muted)
+    block_bytes = block.nbytes
+    assert peak[0] < block_bytes // 8, f"{peak[0]} bytes allocated, blocks of {block_bytes}"
+    speaker._pq.deliver_reports()
+    assert len(tapped) == 9  # the reporter thread still got every block, with its time
+    assert all(np.abs(samples).max() == 0 for _, samples in tapped) == muted
+    assert [t for t, _ in tapped] == sorted({t for t, _ in tapped})
+    assert (np.abs(reference.read(tapped[2][0], 3200)).max() > 0.4) != muted
 
 
 def test_play_before_start_is_an_error():
