@@ -32,6 +32,8 @@ from harness.fakes import LoudnessDetector, ScriptedLlm, ScriptedRecognizer, Ton
 
 SPEED = 3.0
 
+pytestmark = pytest.mark.slow  # replays in real time (sped up three times)
+
 
 class ScaledClock:
     """Monotonic time running `speed` times faster than real time (sleeps are shorter)."""
@@ -138,11 +140,12 @@ def test_controls_from_another_thread_never_break_the_turns(tmp_path, seed):
         endpointer=Endpointer(settings.vad, gate=None, detector=LoudnessDetector()),
         llm=SlowLlm("Here is an answer. And a second sentence follows."), tts=ToneTts(0.15))
     engines.start()
-    events, lock = [], threading.Lock()
+    events, arrived = [], threading.Condition()
 
     def keep(event):
-        with lock:
+        with arrived:
             events.append(event)
+            arrived.notify_all()
 
     lane = build_conversation(settings, engines=engines,
                               source=WavSource(path, clock=clock, realtime=True),
@@ -158,9 +161,11 @@ def test_controls_from_another_thread_never_break_the_turns(tmp_path, seed):
     finally:
         stop.set()
         worker.join()
-        time.sleep(0.5)
+        with arrived:  # the last replies play to their end (asked again as each event comes)
+            settled = arrived.wait_for(lane.idle, timeout=30)
         lane.stop()
         engines.close()
+    assert settled, "the conversation was still busy 30 s after the input and the controls"
     assert counted[0] > 200  # hundreds of calls while it ran
     assert sum(isinstance(e, TurnCompleted) for e in events) > 50
     assert problems_in(events) == []

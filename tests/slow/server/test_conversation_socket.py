@@ -21,6 +21,8 @@ from conftest import silence, trim
 
 FRAME = 320  # 20 ms at 16 kHz
 
+pytestmark = pytest.mark.slow  # a real server on the real engines
+
 
 @pytest.fixture(scope="module")
 def api(api_pool):
@@ -44,40 +46,66 @@ class Client:
         self.ws = ws
         self.events: list[dict] = []
         self.audio: list[tuple[float, int]] = []  # (arrival, samples)
+        self.order: list = []  # every message as it came: the event, or the audio's samples
         self.closed = threading.Event()
         self.close_code = None
+        self._arrived = threading.Condition()
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self):
         try:
             for message in self.ws:
-                if isinstance(message, bytes):
-                    self.audio.append((time.monotonic(), len(message) // 2))
-                else:
-                    self.events.append(json.loads(message) | {"_at": time.monotonic()})
+                with self._arrived:
+                    if isinstance(message, bytes):
+                        self.audio.append((time.monotonic(), len(message) // 2))
+                        self.order.append(len(message) // 2)
+                    else:
+                        event = json.loads(message) | {"_at": time.monotonic(),
+                                                       "_seq": len(self.order)}
+                        self.events.append(event)
+                        self.order.append(event)
+                    self._arrived.notify_all()
         except ConnectionClosed:
             pass
-        self.close_code = self.ws.close_code
-        self.closed.set()
+        with self._arrived:
+            self.close_code = self.ws.close_code
+            self.closed.set()
+            self._arrived.notify_all()
 
     def stream(self, samples: np.ndarray, block: int = 2 * FRAME):
         start = time.monotonic()
         for i in range(0, len(samples), block):
             due = start + (i + block) / 16000
-            time.sleep(max(0.0, due - time.monotonic()))
+            time.sleep(max(0.0, due - time.monotonic()))  # as fast as a microphone
             self.ws.send(samples[i:i + block].astype("<i2").tobytes())
 
     def of(self, kind: str) -> list[dict]:
         return [e for e in self.events if e["type"] == kind]
 
+    def wait_until(self, found, timeout: float = 30):
+        """`found()` once it is true (it is asked again as each message arrives)."""
+        with self._arrived:
+            return self._arrived.wait_for(lambda: found() or self.closed.is_set(), timeout) \
+                and found()
+
     def wait_for(self, kind: str, n: int = 1, timeout: float = 30) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while len(self.of(kind)) < n and time.monotonic() < deadline:
-            time.sleep(0.02)
+        self.wait_until(lambda: len(self.of(kind)) >= n, timeout)
         found = self.of(kind)
         assert len(found) >= n, (kind, [e["type"] for e in self.events])
         return found
+
+    def first_after(self, kind: str, event: dict) -> dict | None:
+        return next((e for e in self.of(kind) if e["_seq"] > event["_seq"]), None)
+
+    def audio_blocks(self, after: dict, before: dict | None = None) -> int:
+        """Audio messages that came after the event `after` (and before `before`)."""
+        end = before["_seq"] if before is not None else len(self.order)
+        return sum(isinstance(m, int) for m in self.order[after["_seq"] + 1:end])
+
+    def wait_for_audio(self, after: dict, blocks: int, timeout: float = 30) -> None:
+        assert self.wait_until(lambda: self.audio_blocks(after) >= blocks, timeout), \
+            f"{self.audio_blocks(after)} blocks of audio after {after['type']}, not {blocks}"
 
 
 def test_a_spoken_question_is_answered_in_words_and_audio(api, speech):
@@ -125,18 +153,19 @@ def typed_turns_and_barge_in(client, speech):
     feeder = threading.Thread(target=silence_feed, daemon=True)
     feeder.start()
     ws.send(json.dumps({"type": "text", "text": "Tell me a long story about a brave cat."}))
-    client.wait_for("reply_started", timeout=30)
-    time.sleep(0.8)
+    started = client.wait_for("reply_started", timeout=30)[0]
+    client.wait_for_audio(after=started, blocks=40)  # 0.8 s of the story heard
     ws.send(json.dumps({"type": "interrupt"}))
     [turn] = client.wait_for("turn", timeout=10)
     assert turn["interrupted"]
-    stopped = time.monotonic()
-    time.sleep(0.5)
-    assert all(at < stopped + 0.1 for at, _ in client.audio)  # no audio after the stop
     # the user talks over the next reply: a barge-in, and the reply's audio stops at once
     ws.send(json.dumps({"type": "text", "text": "Tell me another long story, about a dog."}))
-    client.wait_for("reply_started", n=2, timeout=30)
-    time.sleep(1.0)
+    assert client.wait_until(lambda: client.first_after("reply_chunk", turn), timeout=30)
+    # no audio after the stop until the next reply was written (at most the one block the
+    # speaker had in hand as the stop came, and which the turn's record overtook)
+    assert client.audio_blocks(after=turn, before=client.first_after("reply_chunk", turn)) <= 1
+    second = client.wait_for("reply_started", n=2, timeout=30)[1]
+    client.wait_for_audio(after=second, blocks=50)  # 1 s of the dog story heard
     keep_quiet.set()
     feeder.join()
     words = trim(speech("wait, what time is it in london"))
@@ -206,7 +235,7 @@ def fuzz(client):
         ws.send(text)
     for _ in range(30):  # random bytes are audio: odd lengths too
         ws.send(rng.randbytes(rng.randrange(1, 4000)))
-    time.sleep(1.0)
+    client.wait_until(lambda: len(client.of("error")) >= len(junk) - 1, timeout=30)
     errors = client.of("error")
     assert len(errors) >= len(junk) - 1
     assert all(e["message"] and "Traceback" not in e["message"] for e in errors)

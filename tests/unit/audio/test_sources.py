@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -69,17 +68,52 @@ def test_read_timeout_returns_none_then_the_frame(tmp_path):
     assert source.read(timeout=0.5).t_ns == 0
 
 
+class SleepRecorder:
+    """A clock that writes down every time it is asked to sleep until."""
+
+    def __init__(self, clock):
+        self.clock, self.slept = clock, []
+        self.sleeping = threading.Event()  # set as a sleep begins
+
+    def now_ns(self) -> int:
+        return self.clock.now_ns()
+
+    def sleep_until(self, t_ns: int) -> None:
+        self.slept.append(t_ns)
+        self.sleeping.set()
+        self.clock.sleep_until(t_ns)
+
+
 def test_realtime_pacing_on_the_real_clock(tmp_path):
+    """Each frame waits on the source's clock until its last sample's time, an absolute time
+    on the file's timeline (never "20 ms from now"), and comes no earlier."""
     path = write16(tmp_path / "a.wav", np.zeros(int(16000 * 0.4), np.int16))
-    source = WavSource(path, clock=MonotonicClock(), realtime=True)
-    began = time.perf_counter()
+    clock = SleepRecorder(MonotonicClock())
+    source = WavSource(path, clock=clock, realtime=True)
     source.start()
-    n = 0
-    while source.read() is not None:
-        n += 1
-    elapsed = time.perf_counter() - began
-    assert n == 20
-    assert 0.38 <= elapsed < 0.6
+    frames = []
+    while (frame := source.read()) is not None:
+        assert clock.now_ns() >= frame.t_end_ns - MS  # a sleep may end a hair early
+        frames.append(frame)
+    assert len(frames) == 20
+    due = [source.t0_ns + (i + 1) * 20 * MS for i in range(20)]
+    assert clock.slept[:20] == due == [f.t_end_ns for f in frames]
+
+
+def test_realtime_pacing_does_not_add_up_the_time_spent_between_reads(tmp_path):
+    """A reader that falls behind gets the frames that are due at once, and is back in step
+    as soon as it catches up: the source never runs slower than real time."""
+    path = write16(tmp_path / "a.wav", np.zeros(int(16000 * 0.2), np.int16))
+    clock = ManualClock(start_ns=1_000 * MS)
+    source = WavSource(path, clock=clock, realtime=True)
+    source.start()
+    source.read()
+    clock.advance(75 * MS)  # the reader was busy for 75 ms: three more frames are due
+    late = [source.read() for _ in range(3)]
+    assert clock.now_ns() == 1_095 * MS  # they came without a wait
+    assert [f.t_ns for f in late] == [1_020 * MS, 1_040 * MS, 1_060 * MS]
+    on_time = source.read()
+    assert clock.now_ns() == on_time.t_end_ns == 1_100 * MS  # waited only for its own end
 
 
 def test_stereo_48k_flac_becomes_16k_mono(tmp_path):
@@ -277,11 +311,19 @@ def test_blocking_read_wakes_when_audio_arrives():
     sd = FakeSd()
     mic = MicSource(clock=MonotonicClock(), sd=sd)
     mic.start()
-    timer = threading.Timer(0.05, push, (sd.streams[0], np.zeros(320, np.int16)))
-    timer.start()
-    began = time.perf_counter()
-    assert mic.read(timeout=2.0) is not None
-    assert time.perf_counter() - began < 1.0
+    got, returned = [], threading.Event()
+
+    def reader():
+        got.append(mic.read(timeout=60.0))  # woken by the audio, long before this
+        returned.set()
+
+    thread = threading.Thread(target=reader, daemon=True)
+    thread.start()
+    assert not returned.wait(0.05)  # nothing captured: the read waits
+    push(sd.streams[0], np.zeros(320, np.int16))
+    assert returned.wait(10.0), "the read did not wake when audio arrived"
+    thread.join(10.0)
+    assert got[0] is not None and len(got[0].samples) == 320
     assert mic.read(timeout=0.01) is None
 
 
@@ -319,9 +361,11 @@ def test_a_file_closed_while_a_read_waits_for_its_frame_ends_the_read_quietly(tm
     # the app quits (the lane closes its source) while the reader thread sleeps until the
     # next frame is due: that read ends with no frame, not an exception
     path = write16(tmp_path / "a.wav", tone(440, 2.0))
-    source = WavSource(path, realtime=True)
+    clock = SleepRecorder(MonotonicClock())
+    source = WavSource(path, clock=clock, realtime=True)
     source.start()
     source.read()
+    clock.sleeping.clear()
     results = []
 
     def read_later():
@@ -333,7 +377,7 @@ def test_a_file_closed_while_a_read_waits_for_its_frame_ends_the_read_quietly(tm
 
     reader = threading.Thread(target=read_later)
     reader.start()
-    time.sleep(0.05)
+    assert clock.sleeping.wait(10.0)  # the reader waits for the next frame's time
     source.close()
     reader.join(2)
     assert not reader.is_alive()
