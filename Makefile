@@ -1,5 +1,6 @@
-# `make run` and `make test` each do all of the set-up first (see scripts/setup.sh).
-.PHONY: setup run test bench screenshot bundle clean
+# `make run`, `make test` and `make test-fast` each do all of the set-up first (see
+# scripts/setup.sh; a second run spends seconds).
+.PHONY: setup run test test-fast bench screenshot bundle clean
 
 PY := .venv/bin/python
 BENCH_OUT ?= out/bench
@@ -12,6 +13,11 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -ra
+
+# While working: the unit and stage-harness tests (tests/unit and the house rules), without the
+# ones marked slow (real models, real-time audio, the browser, strace); all of tests/slow is.
+test-fast: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -ra -m "not slow" tests --ignore=tests/slow
 
 # The standard bench, one labelled report per code path and set of dialogs. The offline default
 # (Whisper tiny; --stt-engine whisper because "auto" would take an English Vosk model if one

@@ -11,7 +11,8 @@ from assistant.evaluation import soft_speech
 from assistant.evaluation.noise_eval import make_endpointer
 from assistant.vad import SileroGate
 
-pytestmark = pytest.mark.skipif(not SileroGate.available(), reason="Silero gate not installed")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not SileroGate.available(), reason="Silero gate not installed")]
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from assistant.clock import MonotonicClock
 from assistant.errors import AudioDeviceError
 from device_fakes import FakeInputStream, FakePortAudioError, Notices, PluggableMic, wait_for
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]  # real-time streams
 
 
 @pytest.fixture

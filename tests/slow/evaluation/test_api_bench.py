@@ -13,6 +13,8 @@ import pytest
 
 from conftest import silence, trim
 
+pytestmark = pytest.mark.slow  # real engines, the dialog played in real time
+
 
 @pytest.fixture
 def dialog(speech, wav):

@@ -16,6 +16,8 @@ from conftest import silence, trim
 
 EXAMPLE = Path(__file__).parents[3] / "examples" / "talk.py"
 
+pytestmark = pytest.mark.slow  # a real server on the real engines
+
 
 @pytest.fixture(scope="module")
 def api(api_pool):

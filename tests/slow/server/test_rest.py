@@ -16,6 +16,8 @@ from helpers.api_server import running_api
 
 from conftest import silence, trim
 
+pytestmark = pytest.mark.slow  # a real server on the real engines
+
 
 @pytest.fixture(scope="module")
 def api(api_pool):

@@ -15,7 +15,7 @@ from assistant.errors import AudioDeviceError
 from assistant.events import AudioChunk, PlaybackFinished, PlaybackStarted
 from device_fakes import Notices, PluggableSpeaker, wait_for
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(60)]  # real-time streams
 
 
 @pytest.fixture
