@@ -26,8 +26,9 @@ APT_PACKAGES=(
   # PortAudio reaches the sound server through ALSA's pulse plugin (the real-audio-path test)
   libasound2-plugins
 )
-# tests: the API's web page in a real headless browser (tests/test_api_browser.py). Debian's
-# names; where they do not exist (Ubuntu has snaps) set-up goes on and that test is skipped
+# tests: the API's web page in a real headless browser (tests/slow/server/test_api_browser.py).
+# Debian's names; where they do not exist (Ubuntu has snaps) set-up goes on and that test is
+# skipped
 OPTIONAL_APT_PACKAGES=(chromium chromium-driver)
 
 missing=()
