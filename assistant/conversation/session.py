@@ -1,20 +1,18 @@
 """A live session: the engines, the microphone and speaker, and the conversation, kept running
 while settings change. The desktop app and `voice-assistant listen` both drive one.
 
-Everything slow happens off the caller's thread: `start()` is called on a worker thread, and
-`apply_settings()` returns at once and leaves loading models, reopening devices and restarting
-the local API to the session's settings thread, which applies one change at a time and then
-the newest asked for meanwhile. The session reports progress as core events through
-`on_event`, never by raising into a UI. Expected failures become a `Notice` and the session
-keeps working with what it has: no microphone still leaves the typed questions, no speaker
-still shows the replies.
+Nothing slow runs on the caller's thread: `start()` is called on a worker thread, and
+`apply_settings()` returns at once, leaving new models, new devices and the local API to the
+session's settings thread (one change at a time, then the newest asked for meanwhile).
+Progress comes as core events through `on_event`, never by raising into a UI. Expected
+failures become a `Notice` and the session keeps working with what it has: no microphone
+still leaves the typed questions, no speaker still shows the replies.
 
-Who holds which `Settings`: the session keeps its own (`settings`, replaced whole after each
-change, never written in place). The engines get a copy of their own; the endpointer reads
-its vad section live, so each conversation on those engines is built with that same object,
-and only the conversation thread writes it (new loop settings, applied between frames); one
-conversation is stopped before the next is built on it. A change for the running loop is
-handed to `Conversation.apply_settings` as a fresh copy that nobody writes afterwards.
+Who holds which `Settings`: the session keeps its own (`settings`, replaced whole, never
+written in place). The engines get a copy; their endpointer reads its vad section, so each
+conversation on them is built with that object, which only the conversation thread writes
+(one conversation is stopped before the next is built). New loop settings go to
+`Conversation.apply_settings` as a fresh copy that nobody writes afterwards.
 """
 
 from __future__ import annotations
@@ -87,15 +85,12 @@ class Session:
                  clock: Clock = DEFAULT_CLOCK, make_source=None, make_speaker=None,
                  make_engines=None, conversation_log=None, require_devices: bool = False,
                  timers_file=None):
-        # the settings in use: the session's own copy, replaced whole by the thread that
-        # applies a change, never written in place and never handed on (see the module's doc)
-        self.settings = settings.copy()
+        self.settings = settings.copy()  # in use; replaced whole, never written in place
         self.on_event = on_event or (lambda event: None)
         self.clock = clock
         self._make_source = make_source or self._default_source
         self._make_speaker = make_speaker or self._default_speaker
-        # `make_engines(settings) -> Engines` (not started); the real models by default
-        self._make_engines = make_engines or (
+        self._make_engines = make_engines or (  # settings -> Engines, not started yet
             lambda s: Engines.from_settings(s, notify=self._notice_info))
         self.conversation_log = conversation_log
         # headless use has no text box to fall back on: a missing device is an error there
@@ -107,10 +102,9 @@ class Session:
         self.timers_file = timers_file  # where timers are kept over a restart (None: not kept)
         self.skills = None  # the local skills and their timers: one set for the session
         self.error: str | None = None  # why start() failed
-        # held while the engines, the conversation, the devices or the API are swapped, which
-        # may take seconds (a device that is slow to open): never taken by apply_settings
+        # held while engines, conversation, devices or API are swapped (seconds, for a device
+        # slow to open); apply_settings only takes the other, held to swap two fields
         self._lock = threading.RLock()
-        # held only to read or swap the two fields below, so apply_settings never waits
         self._wanted_lock = threading.Lock()
         self._wanted: Settings | None = None  # asked for, not yet taken by the settings thread
         self._applier: threading.Thread | None = None  # the settings thread, while it runs
@@ -216,15 +210,14 @@ class Session:
         self._status("error", message)
 
     def _start_conversation(self, settings: Settings) -> None:
-        """A new conversation on the engines, with the devices and the loop settings of
-        `settings` (only read here). Called with the lock held and no conversation running."""
+        """A conversation on the engines with the devices and loop settings of `settings`."""
         source, speaker = self._open_devices(settings)
         self.source = source
         subscribers = [self.on_event, trim_memory_after_turns]
         if self.conversation_log is not None:
             subscribers.append(LogWriter(self.conversation_log, self._notice))
-        # the engines' own settings, whose vad section their endpointer reads: the last
-        # conversation on them (stopped and joined by now) may have applied older loop settings
+        # the engines' settings (their endpointer reads its vad section): the conversation
+        # before, stopped by now, may have left older loop settings in them
         loop = self.engines.settings
         stale = _loop_changed(loop, settings)
         self.lane = build_conversation(loop, engines=self.engines, source=source,
@@ -240,7 +233,6 @@ class Session:
             self.lane = None
 
     def stop(self) -> None:
-        """Stop everything (blocking). A change being applied stops at its next step."""
         self._stopping.set()
         with self._lock:
             if self.api is not None:
@@ -297,13 +289,11 @@ class Session:
 
     # --- settings ---------------------------------------------------------------------------
 
-    def apply_settings(self, new: Settings, background: bool = True) -> None:
+    def apply_settings(self, new: Settings) -> None:
         """Apply new settings without a restart. Returns at once, from any thread (the GUI's):
-        the sections the running loop reads are handed to the conversation thread now; new
-        models (the old ones keep answering until they are ready), new audio devices and the
-        local API are the settings thread's work, one change at a time; changes asked for
-        meanwhile are merged, and the last one asked for is what the session ends in.
-        `background=False` waits until it is all applied."""
+        the running loop's sections go to the conversation thread now; new models (the old
+        ones answer until they are ready), devices and the local API are the settings
+        thread's work; changes asked for meanwhile are merged, the last one wins."""
         new = new.copy()  # the session's own: the caller may go on changing theirs
         with self._wanted_lock:
             self._wanted = new
@@ -313,24 +303,18 @@ class Session:
                                                  daemon=True)
                 self._applier.start()
         if conversation is not None:
-            # at once, even while new models load; the settings thread hands the same to the
-            # conversation it builds, should this one be on its way out
+            # at once, even while models load (and again to a conversation built meanwhile)
             conversation.apply_settings(new.copy())
-        if not background:
-            self.wait_applied()
 
     def wait_applied(self, timeout_s: float | None = None) -> bool:
-        """Wait until the settings asked for are applied (for tests and headless use)."""
-        with self._wanted_lock:
-            applier = self._applier
-        if applier is None:
-            return True
-        applier.join(timeout_s)
-        return not applier.is_alive()
+        """Wait until the settings asked for are applied (tests, headless use)."""
+        applier = self._applier
+        if applier is not None:
+            applier.join(timeout_s)
+        return applier is None or not applier.is_alive()
 
     def _apply_wanted(self) -> None:
-        """The settings thread: apply the newest settings asked for, then any asked for while
-        that ran, until there are none (or the session stops)."""
+        """The settings thread: the newest settings asked for, then any that came meanwhile."""
         while True:
             with self._wanted_lock:
                 new, self._wanted = self._wanted, None
@@ -351,28 +335,21 @@ class Session:
             engines = self._load_engines(new)
             if engines is None:  # said why; the previous models keep answering
                 new = _keeping_models(old, new)
-        reopen_devices = _changed(old, new, DEVICE_KEYS)
         with self._lock:
             if self._stopping.is_set():
                 if engines is not None:
                     engines.close()
                 return
-            old_engines = None
-            if engines is not None:
-                old_engines = self.engines
-                self._restart_conversation(new, engines)
-                self._serve_api(new)  # its engine sets are for the new models
-            elif reopen_devices and self.engines is not None:
-                self._status("restarting", "restarting audio")
-                self._restart_conversation(new, self.engines)
-            else:
-                if old.api != new.api and self.engines is not None:
-                    self._serve_api(new)
-                conversation = self.conversation
-                if conversation is not None and _loop_changed(old, new):
-                    # given at once by apply_settings too, but perhaps to a conversation
-                    # that has since been replaced
-                    conversation.apply_settings(new.copy())
+            old_engines = self.engines
+            if engines is not None or (old_engines is not None and _changed(old, new, DEVICE_KEYS)):
+                if engines is None:
+                    self._status("restarting", "restarting audio")
+                self._restart_conversation(new, engines or old_engines)
+            elif self.conversation is not None and _loop_changed(old, new):
+                # apply_settings gave them too, perhaps to the conversation before this one
+                self.conversation.apply_settings(new.copy())
+            if self.engines is not None and (engines is not None or old.api != new.api):
+                self._serve_api(new)  # as the setting says, on the engine sets of the models
             self.settings = new
         if engines is not None:
             if old_engines is not None:
@@ -380,8 +357,7 @@ class Session:
             self._notice("The new models are loaded.", "info")
 
     def _restart_conversation(self, new: Settings, engines: Engines) -> None:
-        """Stop the conversation and start one on `engines` with `new` (lock held); a device
-        that cannot be opened ends in a notice and no conversation."""
+        """A new conversation on `engines`; a device that cannot be opened is an error."""
         self._stop_conversation()
         self.engines = engines
         if self.history is None:  # start() failed before it had models: it has them now
@@ -399,16 +375,17 @@ class Session:
         try:
             engines = self._make_engines(new.copy())
             engines.start()
+            return engines
         except UserError as exc:
             self._notice(f"{exc} Keeping the previous models.", "error")
         except Exception as exc:  # a model that crashes its loader must not take the app down
             log.exception("loading the new models failed")
             self._notice(f"The new models could not be loaded ({exc}); keeping the previous ones.",
                          "error")
+        if self.lane is not None:  # back to what it was doing before
+            self._status("listening")
         else:
-            return engines
-        self._status("listening" if self.lane is not None else "error",
-                     "" if self.lane is not None else (self.error or "no conversation"))
+            self._status("error", self.error or "The conversation could not start.")
         return None
 
     # --- events ----------------------------------------------------------------------------
