@@ -10,6 +10,9 @@ goes through the page's capture worklet (48 kHz -> 16 kHz) and the WebSocket to 
 the reply's audio comes back as binary frames and is counted as the page's playback worklet
 plays it (Chromium plays into a fake output when the machine has no sound card).
 
+The second test pauses mid-question: the speculative reply started at the pause is discarded,
+and the page never shows a word of it.
+
 Skipped only when chromium or chromedriver is missing (scripts/setup.sh installs both).
 """
 
@@ -200,6 +203,12 @@ def test_spoken_question_in_chromium(server, question_wav):
         rate = state["sampleRate"]
         assert rate and state["audioSamplesPlayed"] > 0.3 * rate, state
         assert state["micSamplesSent"] > 16000 * 3, state  # the microphone went to the server
+        # the reply was shown chunk by chunk, none of them from a speculative reply the server
+        # discarded (a discard is tested on the page's script in tests/unit/server/test_page.py)
+        shown = driver.execute_script(
+            "return {chunks: vaState.shownChunks, discarded: vaState.discarded};")
+        assert shown["chunks"], shown
+        assert not [c for c in shown["chunks"] if c["generation"] in shown["discarded"]], shown
 
         # what the person sees
         items = driver.find_elements(By.CSS_SELECTOR, "#transcript .turn")
@@ -230,6 +239,70 @@ def test_spoken_question_in_chromium(server, question_wav):
         assert state["closeCode"] == 4401, state
         assert "token was refused" in driver.find_element(By.ID, "error").text
 
+        assert _page_errors(driver) == []
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def paused_question_wav(tmp_path: Path) -> Path:
+    """1.5 s of silence, "What is the capital", a pause of about 0.7 s, "of France?", 8 s of
+    silence: 48 kHz mono 16-bit."""
+    if not shutil.which("espeak-ng") or not shutil.which("sox"):
+        pytest.skip("espeak-ng and sox are needed to make the microphone's speech")
+    parts = []
+    for i, (words, pad_s) in enumerate((("What is the capital", 0.4), ("of France?", 0.0))):
+        raw, part = tmp_path / f"part{i}.raw.wav", tmp_path / f"part{i}.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(raw), words], check=True,
+                       capture_output=True)  # espeak-ng ends each with ~0.3 s of silence
+        subprocess.run(["sox", "-D", str(raw), "-r", "48000", "-c", "1", "-b", "16", str(part),
+                        "pad", "0", str(pad_s)], check=True, capture_output=True)
+        parts.append(str(part))
+    out = tmp_path / "paused-question-48k.wav"
+    subprocess.run(["sox", *parts, str(out), "pad", "1.5", "8"], check=True,
+                   capture_output=True)
+    return out
+
+
+@pytest.fixture
+def server_that_holds_turns(tmp_path: Path):
+    """A server whose end-of-turn model is never sure enough: a pause mid-question keeps the
+    turn open (up to turn.max_silence_ms) while a speculative reply is written."""
+    config = tmp_path / "config"
+    config.mkdir()
+    (config / "settings.toml").write_text("[turn]\nthreshold = 0.99\n")
+    srv = Server(config, tmp_path / "serve.stderr")
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                    reason="chromium and chromium-driver are not installed")
+def test_a_discarded_speculative_reply_never_shows_in_chromium(server_that_holds_turns,
+                                                               paused_question_wav):
+    from selenium.webdriver.common.by import By
+
+    server = server_that_holds_turns
+    driver = _browser(paused_question_wav)
+    try:
+        driver.get(server.wait_url(SERVER_START_S))
+        driver.find_element(By.ID, "start").click()
+        _wait(driver, lambda s: s["connected"], 15, "the page did not connect", server)
+        state = _wait(driver, lambda s: s["turns"] >= 1 and any(r.strip() for r in s["replies"]),
+                      TURN_S, "no answered turn", server)
+        shown = driver.execute_script(
+            "return {chunks: vaState.shownChunks, discarded: vaState.discarded};")
+        print(f"page state after the turn: {state}; {shown}")
+        # the pause started a reply, and the words after it threw it away
+        assert shown["discarded"], state
+        assert shown["chunks"], shown
+        assert not [c for c in shown["chunks"] if c["generation"] in shown["discarded"]], shown
+        # what the person sees is the answer's chunks, and nothing else
+        [item] = driver.find_elements(By.CSS_SELECTOR, "#transcript .turn")
+        reply = item.find_element(By.CSS_SELECTOR, ".reply").text
+        assert reply.split() == " ".join(c["text"] for c in shown["chunks"]).split()
         assert _page_errors(driver) == []
     finally:
         driver.quit()
