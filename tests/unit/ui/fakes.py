@@ -170,9 +170,10 @@ def scripted_engines(settings: Settings, load_s: float = 0.0):
                        llm=Llm("Hello there."), tts=ToneTts(0.05))
 
 
-def slow_mics(open_s: float):
+def slow_mics(open_s: float = 0.0):
     """A fake `sounddevice` with two microphones, each taking `open_s` to open (as a USB or
-    Bluetooth device may); `opened` lists the device of each stream opened, in order."""
+    Bluetooth device may); `opened` lists the device of each stream opened, in order. With
+    `hold_opening()`, an open waits until `let_open()` (at most 10 s)."""
     from device_fakes import PluggableMic
 
     class SlowMics(PluggableMic):
@@ -180,14 +181,26 @@ def slow_mics(open_s: float):
 
         def __init__(self):
             self.opened: list[str] = []
+            self.opening = threading.Event()  # set while an open waits to be let through
+            self._gate = threading.Event()
+            self._gate.set()
             super().__init__()
+
+        def hold_opening(self) -> None:
+            self._gate.clear()
+
+        def let_open(self) -> None:
+            self._gate.set()
 
         def query_devices(self):
             return [{"name": name, "max_input_channels": 1, "default_samplerate": 16000.0}
                     for name in self.NAMES]
 
         def InputStream(self, **kwargs):  # noqa: N802 (sounddevice's name)
+            self.opening.set()
+            self._gate.wait(10)
             time.sleep(open_s)  # blocking, like opening a real device
+            self.opening.clear()
             self.opened.append(self.NAMES[kwargs["device"]])
             return super().InputStream(**kwargs)
 
