@@ -143,9 +143,6 @@ class Endpointer:
         self.settings = settings or VadSettings()
         self._gate_spec = gate
         self._detector = detector
-        # how much silence ends a turn; the end-of-turn policy may set a longer fallback
-        # (the model ends the turn sooner when it is sure: see conversation/turn_taking.py)
-        self.end_silence: Callable[[], int] = lambda: self.settings.end_silence_ms
         self.tail_db = TAIL_DB  # 0 turns the tail trimming off
         self.gate = None
         self._vad = None
@@ -234,7 +231,9 @@ class Endpointer:
         self._peak_dbfs = max(self._peak_dbfs, level)
         return level >= self._peak_dbfs - self.tail_db
 
-    def process(self, frame: AudioFrame) -> list[Event]:
+    def process(self, frame: AudioFrame, end_silence_ms: int | None = None) -> list[Event]:
+        """`end_silence_ms`: how much silence ends the speech this time (default: the
+        setting; the conversation's turn machine gives its own limit)."""
         self.ring.push(frame)
         self._last_end_ns = frame.t_end_ns
         voiced = self.is_voiced(frame)
@@ -273,7 +272,8 @@ class Endpointer:
             self.last_voiced_end_ns = frame.t_end_ns
         else:
             self.state = VadState.STOPPING
-            if frame.t_end_ns - self.last_voiced_end_ns >= self.end_silence() * NS_PER_MS:
+            limit = self.settings.end_silence_ms if end_silence_ms is None else end_silence_ms
+            if frame.t_end_ns - self.last_voiced_end_ns >= limit * NS_PER_MS:
                 ended = SpeechEnded(t_ns=frame.t_end_ns, t_true_end_ns=self.last_voiced_end_ns)
                 self.reset()
                 return [ended]

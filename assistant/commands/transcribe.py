@@ -55,7 +55,8 @@ def event_json(path, t0_ns: int, event, utterance_start_ns: int) -> dict:
 
 def run(args, settings) -> int:
     from assistant.audio.audio_file import audio_file_info
-    from assistant.conversation.listener import Listener, feed_file
+    from assistant.conversation.file_feed import feed_file
+    from assistant.conversation.listener import Listener
     from assistant.stt.factory import make_recognizer
 
     for path in args.files:  # fail on a bad file before loading any model

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from assistant.config import ConversationSettings, TurnSettings, VadSettings
+from assistant.config import Settings
 
 
 @dataclass(frozen=True)
@@ -38,18 +38,10 @@ class TypedText:
 
 @dataclass(frozen=True)
 class NewSettings:
-    """Settings the running loop reads (endpointing, turn-taking, the mode)."""
+    """Settings for the running loop: a private copy, swapped in on the conversation thread
+    and never written (endpointing, turn-taking, barge-in, the mode, the reply budget)."""
 
-    vad: VadSettings
-    conversation: ConversationSettings
-    turn: TurnSettings
-
-    def apply_to(self, settings) -> None:
-        """Into the loop's own settings, value by value (what it holds keeps reading them)."""
-        for section in ("vad", "conversation", "turn"):
-            target = getattr(settings, section)
-            for key, value in vars(getattr(self, section)).items():
-                setattr(target, key, value)
+    settings: Settings
 
 
 @dataclass(frozen=True)

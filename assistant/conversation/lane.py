@@ -84,8 +84,7 @@ class Lane:
             item = c.inbox.get(timeout=0.05, frames=frames)
             if item is not None:
                 c.handle(item)
-            if c.rings is not None:
-                c.rings.tick()  # due timers ring when the floor is free
+            c.tick()  # overdue words are given up on, due timers ring when the floor is free
 
     def _read(self) -> None:
         inbox = self.conversation.inbox

@@ -10,12 +10,19 @@ decodes once, at the end of the turn.
 control arrives); the next `process()` call applies it at the frame boundary nearest to the
 given time, so the utterance is exactly the audio captured between press and release even when
 frames reach us a little late. `cancel` may be called from any thread.
+
+Words that take a decode (a checkpoint at a pause, the final words of an utterance) are asked
+for and never waited on when the listener is given `post` (the conversation's inbox): the
+recognizer hands them to `post` as `WordsReady`, and `take(words)` turns them into events on
+the conversation thread. Without `post` (`transcribe`, evaluations) the final words are
+decoded in place.
 """
 
 from __future__ import annotations
 
 import collections
 import threading
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -26,24 +33,42 @@ from assistant.events import (
     AudioFrame, Event, FinalTranscript, PartialTranscript, SpeechEnded, SpeechStarted,
     TranscriptCheckpoint,
 )
-from assistant.stt.base import Recognizer
+from assistant.stt.base import Recognizer, Transcript
+from assistant.conversation.recent_audio import RecentAudio
 from assistant.vad import Endpointer, VadState
 
 
 PENDING, STALE = "pending", "stale"
-AUDIO_KEPT_S = 8.0  # of the open utterance, for the end-of-turn model
+
+
+@dataclass(frozen=True)
+class WordsReady:
+    """A decode the listener asked for has come back (on the recognizer's thread)."""
+
+    kind: str  # "checkpoint" or "final"
+    turn_id: int
+    request: int
+    transcript: Transcript | None  # None: the decode failed
 
 
 class Listener:
     def __init__(self, recognizer: Recognizer, vad_settings: VadSettings | None = None, *,
                  mode: str = "open-mic", clock: Clock = DEFAULT_CLOCK,
-                 endpointer: Endpointer | None = None, gate="auto"):
+                 endpointer: Endpointer | None = None, gate="auto",
+                 post: Callable[[WordsReady], None] | None = None,
+                 next_turn_id: Callable[[], int] | None = None,
+                 on_vad: Callable[[AudioFrame], None] | None = None,
+                 end_silence_ms: Callable[[], int] | None = None):
         self.recognizer = recognizer
         self.endpointer = endpointer or Endpointer(vad_settings, gate=gate)
         self.mode = mode  # "open-mic" or "ptt"; may be changed while running
         self.clock = clock
-        self.generation = 0  # set by the owner; stamped on every event
-        self.turn_id = 0  # the latest turn (increases by one per utterance)
+        # where decodes come back to (the conversation's inbox); None: final words in place
+        self._post = post
+        self._next_turn_id = next_turn_id or self._count_turns
+        self.turn_id = 0  # the latest utterance's turn
+        self._finals: dict[int, int] = {}  # turn id -> request, of finals being decoded
+        self._final_request = 0
         self._lock = threading.RLock()
         self._controls: collections.deque = collections.deque()  # ("press"|"release", t_ns)
         self._cancel = threading.Event()
@@ -55,7 +80,10 @@ class Listener:
         self.utterance_start_ns = 0  # capture time of the first sample fed for the turn
         # called with each open-mic frame right after the endpointer has seen it and before
         # the recognizer does, so a barge-in decision never waits behind speech recognition
-        self.on_vad: Callable[[AudioFrame], None] | None = None
+        self.on_vad = on_vad
+        # how much silence ends an utterance, asked on each frame (None: the endpointer's
+        # setting); the conversation's turn machine gives it
+        self.end_silence_ms = end_silence_ms
         self._checkpoints: collections.deque = collections.deque()  # (turn_id, request, Transcript)
         # After a checkpoint is asked for, the pause's frames are held back from the
         # recognizer: if the user says nothing more, the checkpoint is the final transcript
@@ -64,9 +92,11 @@ class Listener:
         self._checkpoint_request = 0  # which request the PENDING one is
         self._paused: list[AudioFrame] = []
         # the open utterance's latest audio, pre-roll included (what the end-of-turn model
-        # hears): at most AUDIO_KEPT_S
-        self._audio: collections.deque[np.ndarray] = collections.deque()
-        self._audio_samples = 0
+        # hears)
+        self._audio = RecentAudio()
+
+    def _count_turns(self) -> int:
+        return self.turn_id + 1
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -107,6 +137,7 @@ class Listener:
         goes on after the cancel does not open a turn until the user has paused."""
         self._controls.clear()
         self._cancel.set()
+        self._finals.clear()
         self.recognizer.cancel()
 
     # --- what the pipeline asks while a turn is open ----------------------------------------
@@ -142,10 +173,14 @@ class Listener:
             self._checkpoint_request += 1
             request = self._checkpoint_request
             self._checkpoint, self._paused = PENDING, []
-            # maybe called on the recognizer's thread: hand over only, never take a lock
-            # that this thread may hold while it waits for that recognizer
-            self.recognizer.checkpoint_async(
-                lambda result: self._checkpoints.append((turn, request, result)))
+            # called on the recognizer's thread: hand over only, never take a lock
+            if self._post is not None:
+                post = self._post
+                self.recognizer.checkpoint_async(
+                    lambda result: post(WordsReady("checkpoint", turn, request, result)))
+            else:
+                self.recognizer.checkpoint_async(
+                    lambda result: self._checkpoints.append((turn, request, result)))
             return True
 
     @property
@@ -153,19 +188,39 @@ class Listener:
         """A checkpoint was asked for and its words have not come yet."""
         return self._active and self._checkpoint is PENDING
 
+    def take(self, words: WordsReady) -> list[Event]:
+        """A decode that came back through the inbox, as events (none when it is stale: the
+        turn went on, ended another way or was cancelled)."""
+        with self._lock:
+            if words.kind == "checkpoint":
+                return self._checkpoint_words(words.turn_id, words.request, words.transcript)
+            if self._finals.get(words.turn_id) != words.request:
+                return []
+            del self._finals[words.turn_id]
+            return [self._final_event(words.turn_id, words.transcript)]
+
+    def final_pending(self, turn_id: int) -> bool:
+        return turn_id in self._finals
+
+    def forget_final(self, turn_id: int) -> None:
+        """The final words of `turn_id` are given up on: whatever comes later is dropped."""
+        with self._lock:
+            self._finals.pop(turn_id, None)
+
     def _take_checkpoints(self) -> list[Event]:
         events: list[Event] = []
         while self._checkpoints:
-            turn, request, result = self._checkpoints.popleft()
-            if (result is None or turn != self.turn_id or not self._active
-                    or self._cancel.is_set() or self._checkpoint is not PENDING
-                    or request != self._checkpoint_request):
-                continue
-            self._checkpoint = result
-            self._text, self._partial_is_newest = result.text, False
-            events.append(TranscriptCheckpoint(turn_id=turn, generation=self.generation,
-                                               t_ns=self.clock.now_ns(), text=result.text))
+            events += self._checkpoint_words(*self._checkpoints.popleft())
         return events
+
+    def _checkpoint_words(self, turn: int, request: int, result) -> list[Event]:
+        if (result is None or turn != self.turn_id or not self._active
+                or self._cancel.is_set() or self._checkpoint is not PENDING
+                or request != self._checkpoint_request):
+            return []
+        self._checkpoint = result
+        self._text, self._partial_is_newest = result.text, False
+        return [TranscriptCheckpoint(turn_id=turn, t_ns=self.clock.now_ns(), text=result.text)]
 
     def silence_ms(self) -> float:
         """How long the user has been silent in the open turn (0 while speaking or in PTT)."""
@@ -174,11 +229,10 @@ class Listener:
         return self.endpointer.silence_ms()
 
     def recent_audio(self) -> np.ndarray:
-        """The open utterance's last AUDIO_KEPT_S of audio, from before its onset (int16)."""
+        """The open utterance's latest audio, from before its onset (int16; see
+        recent_audio.py for how much)."""
         with self._lock:
-            if not self._audio:
-                return np.zeros(0, np.int16)
-            return np.concatenate(self._audio)
+            return self._audio.samples()
 
     def end_now(self, reason: str) -> list[Event]:
         """End the open open-mic utterance now, at its last voiced frame (the end-of-turn model
@@ -187,13 +241,6 @@ class Listener:
             if not self._active or self._ptt_since is not None:
                 return []
             return self._end(self.endpointer.last_voiced_end_ns, reason)
-
-    def _keep_audio(self, frame: AudioFrame) -> None:
-        self._audio.append(frame.samples)
-        self._audio_samples += len(frame.samples)
-        limit = int(AUDIO_KEPT_S * frame.sample_rate)
-        while self._audio_samples - len(self._audio[0]) >= limit:
-            self._audio_samples -= len(self._audio.popleft())
 
     def voiced_ms(self) -> float:
         if not self._active:
@@ -211,7 +258,7 @@ class Listener:
             events += self._apply_controls(until_ns=frame.t_ns + frame.duration_ns // 2)
             self._last_end_ns = frame.t_end_ns
             if self._active:
-                self._keep_audio(frame)
+                self._audio.keep(frame)
             if self._ptt_since is not None:
                 self.endpointer.ring.push(frame)
                 events += self._feed(frame)
@@ -233,7 +280,8 @@ class Listener:
             return events
 
     def _open_mic(self, frame: AudioFrame) -> list[Event]:
-        vad_events = self.endpointer.process(frame)
+        limit = self.end_silence_ms() if self.end_silence_ms is not None else None
+        vad_events = self.endpointer.process(frame, end_silence_ms=limit)
         if self.on_vad is not None:
             self.on_vad(frame)
         for event in vad_events:
@@ -272,18 +320,17 @@ class Listener:
     # --- one utterance ----------------------------------------------------------------------
 
     def _begin(self, onset_ns: int, preroll: list[AudioFrame]) -> list[Event]:
-        self.turn_id += 1
+        self.turn_id = self._next_turn_id()
         self._active = True
         self._text, self._partial_is_newest = "", False
         self.recognizer.begin()
         self._checkpoint, self._paused = None, []
         self.utterance_start_ns = preroll[0].t_ns if preroll else onset_ns
         self._audio.clear()
-        self._audio_samples = 0
         for frame in preroll:
-            self._keep_audio(frame)
-        events: list[Event] = [SpeechStarted(turn_id=self.turn_id, generation=self.generation,
-                                             t_ns=self.clock.now_ns(), t_onset_ns=onset_ns)]
+            self._audio.keep(frame)
+        events: list[Event] = [SpeechStarted(turn_id=self.turn_id, t_ns=self.clock.now_ns(),
+                                             t_onset_ns=onset_ns)]
         for frame in preroll:
             events += self._feed(frame)
         return events
@@ -305,9 +352,8 @@ class Listener:
         if partial is None or self._cancel.is_set():
             return []
         self._text, self._partial_is_newest = partial.text, True
-        return [PartialTranscript(turn_id=self.turn_id, generation=self.generation,
-                                  t_ns=self.clock.now_ns(), text=partial.text,
-                                  stable_text=partial.stable_text)]
+        return [PartialTranscript(turn_id=self.turn_id, t_ns=self.clock.now_ns(),
+                                  text=partial.text, stable_text=partial.stable_text)]
 
     def _tell_speaking(self) -> None:
         """Whether the user is talking or pausing, told to the recognizer as it changes (a
@@ -321,56 +367,29 @@ class Listener:
         self._active = False
         self._ptt_since = None
         self.endpointer.reset()
-        ended = SpeechEnded(turn_id=self.turn_id, generation=self.generation,
-                            t_ns=self.clock.now_ns(), t_true_end_ns=true_end_ns, reason=reason)
+        turn = self.turn_id
+        ended = SpeechEnded(turn_id=turn, t_ns=self.clock.now_ns(), t_true_end_ns=true_end_ns,
+                            reason=reason)
         checkpoint, self._checkpoint, self._paused = self._checkpoint, None, []
-        if checkpoint is not None and checkpoint not in (PENDING, STALE):
-            result = checkpoint  # nothing was said after the pause: no second decode
-        else:
-            if checkpoint is PENDING:  # still decoding; its result comes with the finish
-                self._checkpoints.clear()
-            result = self.recognizer.finish()
-        if self._cancel.is_set() or self.recognizer.cancelled:
-            return []  # cancelled while decoding: the turn is dropped
-        final = FinalTranscript(turn_id=self.turn_id, generation=self.generation,
-                                t_ns=self.clock.now_ns(), text=result.text, words=result.words,
-                                engine=self.recognizer.engine)
         self._text, self._partial_is_newest = "", False
-        return [ended, final]
+        if checkpoint is not None and checkpoint not in (PENDING, STALE):
+            # nothing was said after the pause: its words are the final ones, no second decode
+            return [ended, self._final_event(turn, checkpoint)]
+        if checkpoint is PENDING:  # still decoding; the final decode comes after it
+            self._checkpoints.clear()
+        if self._post is None:  # no inbox to come back through: decode in place
+            result = self.recognizer.finish()
+            if self._cancel.is_set() or self.recognizer.cancelled:
+                return []  # cancelled while decoding: the turn is dropped
+            return [ended, self._final_event(turn, result)]
+        self._final_request += 1
+        request, post = self._final_request, self._post
+        self._finals[turn] = request
+        self.recognizer.finish_async(lambda result: post(WordsReady("final", turn, request, result)))
+        return [ended]
 
-    @property
-    def state(self) -> VadState:
-        return self.endpointer.state
-
-
-def feed_file(listener: Listener, path, *, realtime: bool,
-              on_event: Callable[[int, Event], None],
-              timer: Callable[[float, list[Event]], None] | None = None) -> int:
-    """A sound file through a started listener as if spoken: in real time on the real clock,
-    or as fast as it goes on a clock that follows the file (event times are then positions
-    in the audio). `on_event(t0_ns, event)` gets every event; `timer(seconds, events)` how
-    long each step of the listener took (for measurements). The file is read a block at a
-    time; the listener is reset first (a new input stream). Returns the file's t0_ns."""
-    import time
-
-    from assistant.audio.sources import WavSource
-    from assistant.clock import ManualClock
-
-    clock = DEFAULT_CLOCK if realtime else ManualClock()
-    listener.clock = clock
-    listener.reset()
-    source = WavSource(path, clock=clock, realtime=True)
-    source.start()
-    try:
-        while True:
-            frame = source.read()
-            began = time.perf_counter()
-            events = listener.process(frame) if frame is not None else listener.finish()
-            if timer is not None:
-                timer(time.perf_counter() - began, events)
-            for event in events:
-                on_event(source.t0_ns, event)
-            if frame is None:
-                return source.t0_ns
-    finally:
-        source.close()
+    def _final_event(self, turn: int, result: Transcript | None) -> FinalTranscript:
+        if result is None:
+            result = Transcript(text="")  # the decode failed (logged where it did)
+        return FinalTranscript(turn_id=turn, t_ns=self.clock.now_ns(), text=result.text,
+                               words=result.words, engine=self.recognizer.engine)

@@ -20,6 +20,7 @@ from assistant.config import ConversationSettings
 from assistant.conversation.output import HeldOutput
 from assistant.conversation.responder import ReplyEnd, ReplyRequest
 from assistant.conversation.synthesizer import ChunkAudioReady
+from assistant.conversation.turn_state import ReplyOver, ReplyPlaying
 from assistant.conversation.turns import ChunkAudio, Floor, Turn
 from assistant.events import (
     BargeIn, ChunkPlaybackStarted, Event, LlmFinished, LlmToken, Notice, PlaybackFinished,
@@ -32,7 +33,8 @@ from assistant.llm.history import ChatHistory
 class ReplyDesk:
     def __init__(self, floor: Floor, *, workers, output: HeldOutput, speaker, llm, tts,
                  history: ChatHistory, clock, publish: Callable[[Event], None],
-                 settings: ConversationSettings, skills=None):
+                 settings: ConversationSettings, skills=None,
+                 tell: Callable[[Turn, object], None] = lambda turn, message: None):
         self.floor = floor
         self.workers = workers
         self.output = output
@@ -45,6 +47,7 @@ class ReplyDesk:
         self.settings = settings  # read per reply (the sentence budget, skills on): live
         self.skills = skills  # assistant.skills.Skills, or None (everything goes to the LLM)
         self.t0_ns = 0  # the input timeline's origin, for the records
+        self.tell = tell  # the turn machine hears how the reply goes (playing, over)
 
     # --- the generation ---------------------------------------------------------------------
 
@@ -182,6 +185,7 @@ class ReplyDesk:
             return
         elif isinstance(event, PlaybackStarted):
             turn.timeline.mark("first_played", event.t_ns)
+            self.tell(turn, ReplyPlaying())
             self.publish(event)
             self.publish(StatusChanged(t_ns=event.t_ns, state="speaking", turn_id=turn.turn_id))
             return
@@ -198,6 +202,7 @@ class ReplyDesk:
             return
         turn.finished = True
         turn.interrupted = interrupted
+        self.tell(turn, ReplyOver())
         record = turn.record(t0_ns=self.t0_ns, t_silent_ns=t_silent_ns)
         # a reply heard in full goes back to the model exactly as it wrote it, so the next
         # prompt shares its prefix with the model's cache and only the new words are evaluated

@@ -41,11 +41,18 @@ class WholeUtterance(Recognizer):
         return None
 
     def finish(self) -> Transcript:
+        self._hand_over()
+        return self.inner.finish()
+
+    def finish_async(self, done) -> None:
+        self._hand_over()
+        self.inner.finish_async(done)
+
+    def _hand_over(self) -> None:
         held, self._held = self._held, []
         self.inner.user_speaking(False)  # no live partials in the baseline: the whole at once
         for samples in held:
             self.inner.accept(samples)
-        return self.inner.finish()
 
     def cancel(self) -> None:
         super().cancel()

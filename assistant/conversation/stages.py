@@ -72,6 +72,18 @@ class SpeechSynthesizer(Protocol):
     def close(self) -> None: ...
 
 
+class TurnDetector(Protocol):
+    """The end-of-turn model on a thread of its own: asked about a pause, it hands its
+    `Verdict` to `reply` (the conversation's inbox)."""
+
+    def start(self) -> None: ...
+
+    def ask(self, turn_id: int, request: int, audio: np.ndarray,
+            reply: Callable[[object], None]) -> None: ...
+
+    def close(self) -> None: ...
+
+
 @runtime_checkable
 class EchoFilter(Protocol):
     """Cleans the microphone of the assistant's own voice; tells whether speech stands above

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from assistant.clock import ms
+from assistant.conversation.turn_state import TurnState
 from assistant.metrics import TurnTimeline
 
 
@@ -37,16 +38,8 @@ class Turn:
     user_text: str = ""
     source: str = "voice"  # "voice", "ptt", "text" or "timer" (a ring: no one spoke)
     barge_in: bool = False  # this turn's speech interrupted the previous reply
-    prefilled: str = ""  # the user's words the LLM has already read ahead
-    checkpoint_requested: bool = False  # a speculative transcript was asked for
-    pause_asked: bool = False  # the end-of-turn model was asked about the current pause
-    verdict_request: int = 0  # which pause the model was last asked about
-    verdict_answered: int = 0  # the last pause whose verdict came back
     verdicts: list = field(default_factory=list)  # (probability, inference ms) per answer
-    # "complete", heard before the pause's words were known: decided when they are
-    waiting_for_words: bool = False
     end_reason: str = ""  # "model", "silence", "ptt", "eof" or "text"
-    during_reply: bool = False  # began while a reply was in progress (counts only as barge-in)
     continues: "Turn | None" = field(default=None, repr=False)  # the turn resumed after a pause
     speculative_text: str | None = None  # the partial the LLM started on, before the final
     committed: bool = True  # False while a speculative reply may still be thrown away
@@ -58,16 +51,13 @@ class Turn:
     finished: bool = False
     t_onset_ns: int | None = None
     timeline: TurnTimeline = None  # type: ignore[assignment]
+    # the turn machine's state of a spoken turn (turn_machine.py); None for a typed question
+    # or a ring, which have no listening side
+    state: TurnState | None = field(default=None, repr=False)
 
     def __post_init__(self):
         if self.timeline is None:
             self.timeline = TurnTimeline(turn_id=self.turn_id)
-
-    def spoken_text(self, text: str) -> str:
-        """What the user said in this turn: with a turn it continues, those words first."""
-        if self.continues is None:
-            return text
-        return f"{self.continues.user_text} {text}".strip()
 
     def played_text(self, t_silent_ns: int | None = None) -> str:
         """The reply as the user heard it: chunks that finished playing, and of the chunk that
@@ -145,9 +135,14 @@ class Floor:
         self.replying: Turn | None = None  # the turn whose reply is in progress
         self._last_id = 0
 
-    def new_turn(self, source: str) -> Turn:
+    def next_id(self) -> int:
+        """Take the next turn id (the listener takes one for each utterance it opens)."""
         self._last_id += 1
-        turn = Turn(turn_id=self._last_id, source=source)
+        return self._last_id
+
+    def new_turn(self, source: str, turn_id: int | None = None) -> Turn:
+        """A turn under `turn_id` (taken with `next_id`) or a new id."""
+        turn = Turn(turn_id=self.next_id() if turn_id is None else turn_id, source=source)
         self.turns[turn.turn_id] = turn
         return turn
 

@@ -1,37 +1,42 @@
-"""Building the conversation loop: the engines (slow to load, kept warm, owned here) and one
-function that wires a conversation around them for any source and speaker. The app, `listen`,
-`replay` and the bench all get theirs from `build_conversation`.
+"""Building the conversation loop: the engines (slow to load, kept warm, owned here), the one
+assembly of a conversation around them (`assemble`, which the stage harness uses too) and the
+lane around that for any source and speaker (`build_conversation`: the app, `listen`,
+`replay`, the bench and the server).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Callable
 
 from assistant.clock import DEFAULT_CLOCK, Clock
 from assistant.config import Settings
-from assistant.conversation.conversation import Conversation
+from assistant.conversation.conversation import Conversation, Parts
+from assistant.conversation.inbox import REPORT, Inbox
 from assistant.conversation.lane import Lane
-from assistant.conversation.listener import Listener
 from assistant.conversation.observers import Observers
 from assistant.conversation.output import HeldOutput, WholeReplyOutput
 from assistant.conversation.responder import Responder
 from assistant.conversation.sequential import WholeReplyChunker, WholeUtterance
-from assistant.conversation.speculation import Speculation
-from assistant.conversation.stages import AudioSource, NoEchoFilter, Speaker
+from assistant.conversation.stages import (
+    AudioSource, EchoFilter, LanguageModel, NoEchoFilter, Speaker, SpeechSynthesizer,
+    TurnDetector,
+)
 from assistant.conversation.synthesizer import Synthesizer
 from assistant.conversation.turns import Floor
 from assistant.conversation.workers import ReplyWorkers
 from assistant.events import Event
+from assistant.llm.history import ChatHistory
+from assistant.stt.base import Recognizer
 from assistant.vad import Endpointer
 
 log = logging.getLogger(__name__)
 
 # The first chunk is what the user waits for: break at a clause after 3 words, or force a
-# break after 4 words (about 6 tokens, ~70 ms of generation here) or at the last word boundary
-# once 8 tokens have come (a reply in Korean spends several tokens per word); later chunks go
-# by sentence.
+# break after 4 words or at the last word boundary once 8 tokens have come (a reply in Korean
+# spends several tokens per word); later chunks go by sentence.
 FIRST_CHUNK_MIN_WORDS = 3
 FIRST_CHUNK_MAX_WORDS = 4
 FIRST_CHUNK_MAX_TOKENS = 8
@@ -50,11 +55,11 @@ class Engines:
     only owner of their models (conversations use them, never load or close them)."""
 
     settings: Settings
-    recognizer: object
+    recognizer: Recognizer
     endpointer: Endpointer
-    llm: object
-    tts: object
-    turn_detector: object = None  # a TurnDetectorThread, or None: turns end on silence
+    llm: LanguageModel
+    tts: SpeechSynthesizer
+    turn_detector: TurnDetector | None = None  # None: turns end on silence
     started: bool = field(default=False, init=False)
 
     @classmethod
@@ -114,46 +119,59 @@ def make_turn_detector(settings: Settings, manager, notify: Callable[[str], None
     return TurnDetectorThread(SmartTurn(path))
 
 
+def assemble(settings: Settings, engines: Engines, *, speaker: Speaker, history: ChatHistory,
+             clock: Clock, publish: Callable[[Event], None], echo_filter: EchoFilter,
+             skills=None, sequential: bool = False, workers=ReplyWorkers) -> Conversation:
+    """The one place a conversation is put together from its engines: the floor, the inbox,
+    the reply workers (`workers`: the class; the stage harness gives one that runs on its own
+    thread), the output and the conversation around them. `sequential`: the no-overlap
+    baseline (each stage buffers, then runs)."""
+    floor, inbox = Floor(), Inbox()
+    chunker = (lambda: WholeReplyChunker(make_chunker)) if sequential else make_chunker
+    output = WholeReplyOutput(speaker) if sequential else HeldOutput(speaker)
+    reply_workers = workers(Responder(engines.llm, chunker, clock, floor.is_current),
+                            Synthesizer(engines.tts, clock, floor.is_current), output,
+                            report=partial(inbox.post, kind=REPORT))
+    recognizer = WholeUtterance(engines.recognizer) if sequential else engines.recognizer
+    parts = Parts(recognizer=recognizer, endpointer=engines.endpointer, workers=reply_workers,
+                  output=output, speaker=speaker, llm=engines.llm, tts=engines.tts,
+                  history=history, echo_filter=echo_filter,
+                  turn_detector=engines.turn_detector, skills=skills)
+    return Conversation(settings, parts, floor=floor, inbox=inbox, clock=clock,
+                        publish=publish, speculative=not sequential)
+
+
 def build_conversation(settings: Settings, *, engines: Engines, source: AudioSource,
                        speaker: Speaker, history=None, clock: Clock = DEFAULT_CLOCK,
                        subscribers: tuple[Callable[[Event], None], ...] = (),
                        sequential: bool = False, echo_cancellation: bool | None = None,
                        pace_by_replies: bool = False, skills=None) -> Lane:
-    """A conversation on `source` and `speaker` with warm `engines`, ready to `start()`.
+    """A conversation on `source` and `speaker` with warm `engines`, ready to `start()`, for
+    the app, `listen`, `replay`, the bench and the server.
 
-    `sequential`: the no-overlap baseline (each stage buffers, then runs). `echo_cancellation`
-    (default: the setting) puts WebRTC's canceller between the microphone and the endpointer,
-    with what the speaker plays as its reference. `pace_by_replies`: take no frame while a
-    reply is on its way (fast replays). `skills`: the local skills and their timers, kept by a
-    session across conversations (default: new ones, with timers that end with the lane)."""
+    `sequential`: the no-overlap baseline. `echo_cancellation` (default: the setting) puts
+    WebRTC's canceller between the microphone and the endpointer, with what the speaker plays
+    as its reference. `pace_by_replies`: take no frame while a reply is on its way (fast
+    replays). `skills`: the local skills and their timers, kept by a session across
+    conversations (default: new ones, with timers that end with the lane)."""
     if echo_cancellation is None:
         echo_cancellation = settings.conversation.echo_cancellation
-    echo_filter = NoEchoFilter()
+    echo_filter: EchoFilter = NoEchoFilter()
     if echo_cancellation:
         from assistant.audio.echo_cancel import EchoCanceller
 
         echo_filter = EchoCanceller(speaker_rate=speaker.sample_rate)
         speaker.add_tap(echo_filter.on_played, sync=True)
-    recognizer = WholeUtterance(engines.recognizer) if sequential else engines.recognizer
     engines.endpointer.restart()  # a new input stream: no pre-roll or onset from the last
-    listener = Listener(recognizer, settings.vad, mode=settings.conversation.mode, clock=clock,
-                        endpointer=engines.endpointer)
     observers = Observers(*subscribers)
-    floor = Floor()
-    chunker = (lambda: WholeReplyChunker(make_chunker)) if sequential else make_chunker
-    output = WholeReplyOutput(speaker) if sequential else HeldOutput(speaker)
-    workers = ReplyWorkers(Responder(engines.llm, chunker, clock, floor.is_current),
-                           Synthesizer(engines.tts, clock, floor.is_current), output)
-    history = history if history is not None else engines.llm.new_history()
     if skills is None:
         from assistant.skills.skills import Skills
         from assistant.skills.timers import TimerBoard
 
         skills = Skills(TimerBoard(clock))
-    conversation = Conversation(
-        settings, floor=floor, listener=listener, workers=workers, output=output,
-        speaker=speaker, llm=engines.llm, tts=engines.tts, history=history, clock=clock,
-        publish=observers.publish, echo_filter=echo_filter,
-        speculation=Speculation(settings.conversation, enabled=not sequential),
-        turn_detector=engines.turn_detector, skills=skills)
+    conversation = assemble(
+        settings, engines, speaker=speaker,
+        history=history if history is not None else engines.llm.new_history(), clock=clock,
+        publish=observers.publish, echo_filter=echo_filter, skills=skills,
+        sequential=sequential)
     return Lane(conversation, source, observers, pace_by_replies=pace_by_replies)

@@ -151,7 +151,7 @@ def run_file(listener, path: Path, *, realtime: bool, on_event=None,
     """Feed one file through a started listener (`feed_file`, as `transcribe` does), timing
     each step. `keep_events=False` keeps only what the statistics need."""
     from assistant.audio.audio_file import AudioFileReader, audio_file_info
-    from assistant.conversation.listener import feed_file
+    from assistant.conversation.file_feed import feed_file
 
     run = FileRun(path=path, duration_s=audio_file_info(path).duration_s, t0_ns=0,
                   realtime=realtime)

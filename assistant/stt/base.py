@@ -7,6 +7,7 @@ final result. `cancel()` may be called from another thread and drops the utteran
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ import numpy as np
 
 from assistant.errors import ModelError
 from assistant.events import WordInfo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,17 @@ class Recognizer:
         try:
             result = None if self.cancelled else self.checkpoint()
         except Exception:
+            result = None
+        done(result)
+
+    def finish_async(self, done) -> None:
+        """`finish()`, its result (None if it failed) handed to `done`; here at once, on a
+        recognizer with a thread of its own there (see ThreadedRecognizer). The caller never
+        waits for the decode."""
+        try:
+            result = self.finish()
+        except Exception:
+            log.exception("the final decode failed")
             result = None
         done(result)
 

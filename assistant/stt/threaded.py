@@ -4,7 +4,9 @@ The listener thread runs the endpointer on every frame; if it also waited for th
 a slow decoding step (Vosk decodes in batches, and the first batch of a turn is the whole
 pre-roll) would delay every endpointing and barge-in decision behind it. Wrapped in a
 `ThreadedRecognizer`, `accept` only queues the samples and returns the newest partial the
-worker has produced; `finish` waits for the backlog and the final result.
+worker has produced; `finish_async` and `checkpoint_async` queue the final decode and hand its
+result to a callback on this thread (the conversation thread never waits for it); `finish`
+waits for it (for callers that may wait: `transcribe`, evaluations).
 """
 
 from __future__ import annotations
@@ -73,6 +75,11 @@ class ThreadedRecognizer(Recognizer):
     def checkpoint(self) -> Transcript:
         return self._wait_for("checkpoint")
 
+    def finish_async(self, done) -> None:
+        """Queue the final decode; `done(Transcript | None)` is called on the recognizer's
+        thread (None when it failed). `done` must only hand the result over, never block."""
+        self._put_final("finish_async", done)
+
     def checkpoint_async(self, done) -> None:
         """Queue a checkpoint; `done(Transcript | None)` is called on the recognizer's thread
         (None when it failed). `done` must only hand the result over, never block."""
@@ -107,7 +114,7 @@ class ThreadedRecognizer(Recognizer):
             kind, payload = self._jobs.get()
             if kind == "stop":
                 return
-            if kind in ("finish", "checkpoint", "checkpoint_async"):
+            if kind in ("finish", "checkpoint", "checkpoint_async", "finish_async"):
                 with self._lock:
                     self._finals_queued -= 1
                     self._partial = None  # older than the words this will give
@@ -130,6 +137,8 @@ class ThreadedRecognizer(Recognizer):
                     except Exception:
                         result = None
                     payload(result)
+                elif kind == "finish_async":
+                    self.inner.finish_async(payload)
             except BaseException as exc:  # handed to the waiting caller
                 if isinstance(payload, _Pending):
                     payload.error = exc

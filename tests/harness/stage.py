@@ -18,15 +18,10 @@ import numpy as np
 
 from assistant.clock import NS_PER_MS, ManualClock
 from assistant.config import Settings
-from assistant.conversation.conversation import Conversation
-from assistant.conversation.listener import Listener
-from assistant.conversation.output import HeldOutput
 from assistant.conversation.responder import PrefillRequest, ReplyEnd, Responder
-from assistant.conversation.speculation import Speculation
 from assistant.conversation.stages import NoEchoFilter
 from assistant.conversation.synthesizer import Synthesizer
-from assistant.conversation.turns import Floor
-from assistant.conversation.wiring import make_chunker
+from assistant.conversation.wiring import Engines, assemble
 from assistant.events import (
     AudioFrame, BargeIn, ChunkPlaybackStarted, Event, PlaybackStarted, TextChunk, TurnCompleted,
 )
@@ -41,9 +36,9 @@ WALL0 = 1_796_220_300.0  # the wall clock at T0 (the skills' timers): 2026-12-02
 class InlineWorkers:
     """The reply workers' interface, run on the harness's thread when it pumps."""
 
-    def __init__(self, responder: Responder, synthesizer: Synthesizer, output):
+    def __init__(self, responder: Responder, synthesizer: Synthesizer, output, report):
         self.responder, self.synthesizer, self.output = responder, synthesizer, output
-        self.report = lambda event: None
+        self.report = report
         self._requests: list = []
 
     def start(self) -> None:
@@ -99,21 +94,18 @@ class Stage:
         self.tts = ToneTts(seconds_per_word)
         self.speaker = SteppedSpeaker(self.clock)
         self.echo = GuardedEcho()
-        floor = Floor()
-        self.output = HeldOutput(self.speaker)
-        self.workers = InlineWorkers(Responder(self.llm, make_chunker, self.clock, floor.is_current),
-                                     Synthesizer(self.tts, self.clock, floor.is_current),
-                                     self.output)
         endpointer = Endpointer(self.settings.vad, gate=None, detector=LoudnessDetector())
         endpointer.start()
-        self.listener = Listener(self.recognizer, self.settings.vad, clock=self.clock,
-                                 mode=self.settings.conversation.mode, endpointer=endpointer)
-        self.conversation = Conversation(
-            self.settings, floor=floor, listener=self.listener, workers=self.workers,
-            output=self.output, speaker=self.speaker, llm=self.llm, tts=self.tts,
-            history=ChatHistory("Be brief."), clock=self.clock, publish=self.events.append,
-            echo_filter=self.echo, speculation=Speculation(self.settings.conversation),
-            turn_detector=turn_detector, skills=self._skills() if skills else None)
+        engines = Engines(self.settings, recognizer=self.recognizer, endpointer=endpointer,
+                          llm=self.llm, tts=self.tts, turn_detector=turn_detector)
+        # the app's own assembly, with workers that run on this thread when it pumps
+        self.conversation = assemble(
+            self.settings, engines, speaker=self.speaker, history=ChatHistory("Be brief."),
+            clock=self.clock, publish=self.events.append, echo_filter=self.echo,
+            skills=self._skills() if skills else None, workers=InlineWorkers)
+        self.workers = self.conversation.workers
+        self.output = self.workers.output
+        self.listener = self.conversation.listener
         self.speaker.on_event = self.conversation.report
         self.speaker.start()
         self.conversation.set_timeline_origin(T0)
@@ -145,9 +137,8 @@ class Stage:
             self.conversation.inbox.put_frame(frame)
             self._t_audio += 20 * NS_PER_MS
         self.settle()
-        if self.conversation.rings is not None:
-            self.conversation.rings.tick()  # as the conversation thread does between items
-            self.settle()
+        self.conversation.tick()  # as the conversation thread does between items
+        self.settle()
 
     def settle(self) -> None:
         """Run the workers and drain the inbox until nothing is left to do."""
@@ -158,6 +149,12 @@ class Stage:
                 return
             if item is not None:
                 self.conversation.handle(item)
+
+    def apply_settings(self) -> None:
+        """`self.settings` as changed by the test, posted to the running loop (which keeps
+        its own copy, as the app's does)."""
+        self.conversation.apply_settings(self.settings)
+        self.settle()
 
     def wait(self, ms: int) -> None:
         """Time passes with the microphone silent."""

@@ -3,6 +3,7 @@ plain data (the whole loop is exercised in tests/unit/conversation/test_stage_tu
 
 from assistant.config import ConversationSettings
 from assistant.conversation.barge_in import BargeInPolicy, HalfDuplex, Speech
+from assistant.conversation.turn_state import TurnState
 from assistant.conversation.turns import Turn
 
 MS = 1_000_000
@@ -60,7 +61,6 @@ def test_half_duplex_is_deaf_while_speaking_and_for_the_tail_after():
 
 
 def test_a_resumed_turn_says_the_earlier_words_first():
-    earlier = Turn(turn_id=1, user_text="what is the")
-    later = Turn(turn_id=2, continues=earlier)
-    assert later.spoken_text("weather today") == "what is the weather today"
-    assert Turn(turn_id=3).spoken_text("hello") == "hello"
+    assert TurnState(2, prefix="what is the").spoken("weather today") == \
+        "what is the weather today"
+    assert TurnState(3).spoken(" hello ") == "hello"

@@ -16,6 +16,7 @@ def smart(probabilities, lines=("what time is it",), reply="Ten past two.", **se
     stage = Stage(lines=list(lines), reply=reply, turn_detector=detector)
     for key, value in {"check_silence_ms": 150, "max_silence_ms": 1500, **settings}.items():
         setattr(stage.settings.turn, key, value)
+    stage.apply_settings()
     return stage, detector
 
 
@@ -75,6 +76,7 @@ def test_without_the_model_the_silence_endpointer_decides():
 def test_the_silence_setting_needs_no_model_answer():
     stage, detector = smart([0.99])
     stage.settings.turn.detector = "silence"
+    stage.apply_settings()
     stage.feed(quiet(300), tone(800), quiet(1000))
     assert detector.heard == [] and stage.of(SpeechEnded)[0].reason == "vad"
 
@@ -161,6 +163,7 @@ def test_words_that_stop_mid_phrase_overrule_a_sure_answer():
 def test_a_sure_answer_starts_the_reply_on_the_partial_words_not_after_the_final_decode():
     stage, _ = smart([0.9], lines=["what time is it"])
     stage.settings.conversation.speculative_start = False  # no reply begun at the pause
+    stage.apply_settings()
     stage.feed(quiet(300), tone(800), quiet(1500))
     [ended] = stage.of(SpeechEnded)
     assert ended.reason == "model"

@@ -129,6 +129,7 @@ def test_typed_requests_and_the_window_s_cancel_button():
 def test_with_the_skills_off_everything_goes_to_the_llm():
     stage = Stage(lines=["what time is it"], skills=True)
     stage.settings.conversation.local_skills = False
+    stage.apply_settings()
     spoken(stage)
     assert stage.llm.asked == ["what time is it"]
     assert stage.completed()[0].metrics["skill"] is None

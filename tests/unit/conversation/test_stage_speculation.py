@@ -61,6 +61,7 @@ def test_talking_on_after_the_pause_throws_the_speculative_reply_away():
 def test_without_speculation_the_reply_starts_only_after_the_final_transcript():
     stage = Stage(lines=["what time is it"])
     stage.settings.conversation.speculative_start = False
+    stage.apply_settings()
     stage.feed(quiet(300), tone(800), quiet(300))
     assert thinking_at(stage) == []
     stage.feed(quiet(1500))

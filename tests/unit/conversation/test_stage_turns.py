@@ -33,6 +33,7 @@ def test_speech_over_the_reply_cuts_it_off():
 def test_a_short_sound_does_not_interrupt():
     stage = answered(Stage(lines=["what time is it"], reply=REPLY))
     stage.settings.conversation.barge_in_min_speech_ms = 200
+    stage.apply_settings()
     stage.feed(tone(100), quiet(3000))  # shorter than the minimum
     assert stage.barge_ins() == []
     [turn] = stage.completed()
@@ -51,6 +52,7 @@ def test_speech_below_the_echo_does_not_interrupt():
 def test_speech_resumed_soon_after_the_end_goes_on_with_the_same_question():
     stage = Stage(lines=["what is the", "weather today"], reply=REPLY)
     stage.settings.conversation.continuation_ms = 1000
+    stage.apply_settings()
     stage.feed(quiet(300), tone(700), quiet(600))  # the turn ends; its reply starts
     stage.feed(tone(600), quiet(3000))  # within a second: the same sentence goes on
     assert stage.llm.asked[-1] == "what is the weather today"
@@ -62,6 +64,7 @@ def test_speech_resumed_soon_after_the_end_goes_on_with_the_same_question():
 def test_speech_after_the_window_is_a_new_question():
     stage = Stage(lines=["what is the", "weather today"], reply="Fine.")
     stage.settings.conversation.continuation_ms = 1000
+    stage.apply_settings()
     stage.feed(quiet(300), tone(700), quiet(2500))
     stage.feed(tone(600), quiet(1000))
     assert stage.llm.asked == ["what is the", "weather today"]
@@ -70,6 +73,7 @@ def test_speech_after_the_window_is_a_new_question():
 def test_half_duplex_ignores_the_microphone_while_speaking():
     stage = Stage(lines=["what time is it", "ignored"], reply=REPLY)
     stage.settings.conversation.half_duplex = True
+    stage.apply_settings()
     stage.feed(quiet(300), tone(800), quiet(600))
     stage.feed(tone(600), quiet(200))  # while the reply plays: not heard at all
     assert len(stage.of(SpeechStarted)) == 1 and stage.barge_ins() == []
@@ -81,7 +85,7 @@ def test_half_duplex_ignores_the_microphone_while_speaking():
 def test_push_to_talk_takes_exactly_what_was_held():
     stage = Stage(lines=["turn on the lights"], reply="Done.")
     stage.settings.conversation.mode = "ptt"
-    stage.listener.mode = "ptt"
+    stage.apply_settings()
     stage.feed(tone(600))  # open mic would hear this; push-to-talk does not
     assert stage.of(SpeechStarted) == []
     stage.press()
@@ -99,7 +103,7 @@ def test_push_to_talk_takes_exactly_what_was_held():
 def test_pressing_the_key_while_it_talks_interrupts():
     stage = answered(Stage(lines=["what time is it", "and tomorrow"], reply=REPLY))
     stage.settings.conversation.mode = "ptt"
-    stage.listener.mode = "ptt"
+    stage.apply_settings()
     stage.press()
     stage.feed(tone(600))
     stage.release()
@@ -142,7 +146,7 @@ def test_holding_the_key_in_a_pause_keeps_the_turn_open():
     stage = Stage(lines=["what is the weather in paris"], reply="Sunny.")
     stage.feed(quiet(300), tone(800), quiet(200))  # a speculative reply is being written
     stage.settings.conversation.mode = "ptt"
-    stage.listener.mode = "ptt"
+    stage.apply_settings()
     stage.press()  # the same sentence goes on
     stage.feed(tone(600))
     stage.release()
