@@ -28,6 +28,7 @@ class FakeStream:
         self.started = self.closed = False
         self._thread = None
         self._stop = threading.Event()
+        self._pumped = threading.Condition()  # notified after each block
 
     def start(self):
         self.started = True
@@ -45,8 +46,15 @@ class FakeStream:
             out = np.full((self.blocksize, self.channels), np.nan, dtype=np.float32)
             t = self.clock.now_ns()
             self.callback(out, self.blocksize, None, None)
-            self.blocks.append((t, out[:, 0].copy()))
+            with self._pumped:
+                self.blocks.append((t, out[:, 0].copy()))
+                self._pumped.notify_all()
             self.clock.advance(self.blocksize * NS_PER_S // self.samplerate)
+
+    def wait_for_blocks(self, n: int, timeout: float = 10.0) -> bool:
+        """True once `n` blocks were played (by the background pump)."""
+        with self._pumped:
+            return self._pumped.wait_for(lambda: len(self.blocks) >= n, timeout)
 
     def run_in_background(self, period_s: float = 0.001) -> None:
         def loop():
@@ -167,12 +175,10 @@ def test_flush_silences_from_the_next_block_and_returns_that_time():
     speaker, stream, clock, events = make_speaker()
     speaker.play(tone(2.0, 48000))
     stream.run_in_background()
-    while len(stream.blocks) < 10:
-        time.sleep(0.001)
+    assert stream.wait_for_blocks(10)
     t_silent = speaker.flush()
     n_at_flush = len(stream.blocks)
-    while len(stream.blocks) < n_at_flush + 5:
-        time.sleep(0.001)
+    assert stream.wait_for_blocks(n_at_flush + 5)
     stream.stop()
     speaker._pq.drain_reports()
     after = [b for t, b in stream.blocks if t >= t_silent]
