@@ -4,7 +4,6 @@ closed after a while."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -13,13 +12,16 @@ from assistant.server.pool import EnginePool, PoolFull
 
 class FakeEngines:
     made = 0
+    closing = threading.Condition()  # notified as each set is closed
 
     def __init__(self):
         FakeEngines.made += 1
         self.closed = False
 
     def close(self):
-        self.closed = True
+        with FakeEngines.closing:
+            self.closed = True
+            FakeEngines.closing.notify_all()
 
 
 def pool(**kw) -> EnginePool:
@@ -56,9 +58,8 @@ def test_idle_sets_beyond_the_first_are_closed():
     sets = [p.take_for_conversation() for _ in range(3)]
     for engines in sets:
         p.give_back_conversation(engines)
-    deadline = time.monotonic() + 3
-    while len(p._sets) > 1 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with FakeEngines.closing:  # the pool's own timer closes them after idle_s
+        FakeEngines.closing.wait_for(lambda: sum(e.closed for e in sets) == 2, timeout=5)
     assert len(p._sets) == 1 and sum(e.closed for e in sets) == 2
     p.close()
     assert all(e.closed for e in sets)
