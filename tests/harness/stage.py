@@ -85,11 +85,11 @@ class GuardedEcho(NoEchoFilter):
 class Stage:
     def __init__(self, lines: list[str] = ("hello there",), reply: str = "Sure. Here it is.",
                  settings: Settings | None = None, seconds_per_word: float = 0.2, llm=None,
-                 turn_detector=None, skills: bool = False):
+                 turn_detector=None, skills: bool = False, recognizer=None):
         self.settings = settings or Settings()
         self.clock = ManualClock(T0)
         self.events: list[Event] = []
-        self.recognizer = ScriptedRecognizer(list(lines))
+        self.recognizer = recognizer or ScriptedRecognizer(list(lines))
         self.llm = llm or ScriptedLlm(reply)
         self.tts = ToneTts(seconds_per_word)
         self.speaker = SteppedSpeaker(self.clock)
