@@ -1,4 +1,7 @@
-"""`ShownEvents`, transition by transition: what a consumer may show of the loop's events."""
+"""`ShownEvents`, transition by transition: what a consumer may show of the loop's events;
+then on the real loop (the stage harness), a speculative reply that is discarded.
+
+`discarded_speculation()` is shared with the consumers' tests (the window's, the API's)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,46 @@ from assistant.events import (
     StatusChanged, TextChunk, TurnCompleted, TurnOpened,
 )
 from assistant.shown_events import ShownEvents
+from harness.fakes import ScriptedLlm, quiet, tone
+from harness.stage import Stage
+
+DISCARDED = "Zebra marmalade floats over the harbour tonight."  # the speculative reply
+ANSWER = "Nine in the evening there."  # the turn's answer, once the user is done
+DISCARDED_WORDS = ("Zebra", "marmalade", "harbour")
+
+
+class RepliesInOrder(ScriptedLlm):
+    """Answers each request with the next reply of its list (the last one after that)."""
+
+    def __init__(self, replies: list[str]):
+        super().__init__(replies[0])
+        self.replies = list(replies)
+
+    def stream_reply(self, messages: list[dict], generation: int = 0):
+        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
+        self.tokens = [word + " " for word in reply.split()]
+        return super().stream_reply(messages, generation)
+
+
+def discarded_speculation() -> Stage:
+    """The user pauses mid-question (a speculative reply is written: DISCARDED), goes on
+    talking (it is discarded), then stops (the turn is answered: ANSWER). Checks that the loop
+    did publish the discarded reply's words, so a consumer had them to hold back."""
+    stage = Stage(lines=["what time is it in tokyo"], llm=RepliesInOrder([DISCARDED, ANSWER]))
+    stage.feed(quiet(300), tone(800), quiet(200))  # past the speculative pause, short of the end
+    stage.feed(tone(600))  # ...and the user goes on
+    stage.feed(quiet(1500))
+    [discarded] = stage.of(ReplyDiscarded)
+    published = [e.text for e in stage.events if isinstance(e, (LlmToken, TextChunk))
+                 and e.generation == discarded.generation]
+    assert any("Zebra" in text for text in published), "the loop wrote no speculative reply"
+    [turn] = stage.completed()
+    assert turn.reply_text.strip() == ANSWER and not turn.interrupted
+    return stage
+
+
+def shows_discarded_words(text: str) -> bool:
+    return any(word in text for word in DISCARDED_WORDS)
 
 
 def started(generation: int, speculative: bool = False, turn: int = 1) -> ReplyStarted:
@@ -127,3 +170,15 @@ def test_a_new_conversations_counter_starts_afresh():
     feed_all(shown, started(7), ReplyDiscarded(turn_id=1, generation=7))
     events = [started(1, turn=1), token(1, "Hello ", turn=1)]
     assert feed_all(shown, *events) == events
+
+
+def test_on_the_real_loop_a_discarded_speculative_reply_never_comes_out():
+    stage = discarded_speculation()
+    shown = feed_all(ShownEvents(), *stage.events)
+    words = [e.text for e in shown if isinstance(e, (LlmToken, TextChunk, LlmFinished))]
+    assert not any(shows_discarded_words(text) for text in words)
+    assert "".join(e.text for e in shown if isinstance(e, LlmToken)).strip() == ANSWER
+    # every reply's report that came out belongs to the one reply shown
+    reports = [e for e in shown if isinstance(e, (LlmToken, TextChunk, ChunkPlaybackStarted))]
+    assert len({e.generation for e in reports}) == 1
+    assert any(isinstance(e, ReplyDiscarded) for e in shown)  # consumers are told of it
