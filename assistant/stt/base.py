@@ -11,7 +11,6 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -19,6 +18,15 @@ from assistant.errors import ModelError
 from assistant.events import WordInfo
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class DecodeLoad:
+    """What waits for a recognizer: frames queued and final-quality requests not begun. Only
+    the thread that queues them writes it (each field is replaced whole)."""
+
+    frames: int = 0
+    finals: int = 0
 
 
 @dataclass(frozen=True)
@@ -50,10 +58,17 @@ class Recognizer:
         self.model_path = Path(model_path)
         self.language = language
         self._cancelled = threading.Event()
-        # set by a ThreadedRecognizer around it: frames queued for it, and whether a
-        # checkpoint or a final waits (slow work that is only nice to have should yield)
-        self.backlog: Callable[[], int] = lambda: 0
-        self.final_waiting: Callable[[], bool] = lambda: False
+        # what waits for this recognizer on the thread that feeds it (kept up to date by a
+        # ThreadedRecognizer around it): slow work that is only nice to have yields to it
+        self.load = DecodeLoad()
+
+    def backlog(self) -> int:
+        """Frames queued for this recognizer and not yet accepted."""
+        return self.load.frames
+
+    def final_waiting(self) -> bool:
+        """A checkpoint or the final words are asked for and not begun."""
+        return self.load.finals > 0
 
     def start(self) -> None:
         raise NotImplementedError

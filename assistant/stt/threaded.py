@@ -40,8 +40,7 @@ class ThreadedRecognizer(Recognizer):
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._finals_queued = 0  # checkpoints and finals asked for and not yet begun
-        inner.backlog = self._jobs.qsize
-        inner.final_waiting = lambda: self._finals_queued > 0
+        self._load = inner.load  # what the inner recognizer sees waiting for it
 
     def start(self) -> None:
         self.inner.start()
@@ -62,6 +61,7 @@ class ThreadedRecognizer(Recognizer):
 
     def accept(self, samples: np.ndarray) -> Partial | None:
         self._jobs.put(("audio", np.array(samples, dtype=np.int16, copy=True)))
+        self._load.frames = self._jobs.qsize()
         with self._lock:
             partial, self._partial = self._partial, None
         return partial
@@ -88,6 +88,7 @@ class ThreadedRecognizer(Recognizer):
     def _put_final(self, kind: str, payload) -> None:
         with self._lock:
             self._finals_queued += 1
+            self._load.finals = self._finals_queued
         self._jobs.put((kind, payload))
 
     def _wait_for(self, kind: str) -> Transcript:
@@ -112,11 +113,13 @@ class ThreadedRecognizer(Recognizer):
     def _work(self) -> None:
         while True:
             kind, payload = self._jobs.get()
+            self._load.frames = self._jobs.qsize()
             if kind == "stop":
                 return
             if kind in ("finish", "checkpoint", "checkpoint_async", "finish_async"):
                 with self._lock:
                     self._finals_queued -= 1
+                    self._load.finals = self._finals_queued
                     self._partial = None  # older than the words this will give
             try:
                 if kind == "begin":
