@@ -117,8 +117,11 @@ class Hearing:
                 self.tell(turn, Frame(self.heard(turn)))
         except Exception:
             log.exception("listening failed on a frame; dropping the utterance")
-            c.listener.cancel()
+            c.listener.cancel()  # and the final words it was waiting for
             c.floor.listening = None
+            for turn in list(self._awaiting.values()):
+                self._awaiting.pop(turn.turn_id)
+                self.tell(turn, FinalWords(""))
         self._lag.append((c.clock.now_ns() - frame.t_end_ns) / NS_PER_MS)
         if len(self._lag) >= LAG_BATCH:
             self.flush_lag()
