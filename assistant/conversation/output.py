@@ -57,7 +57,7 @@ class HeldOutput:
     def _at_speaker_rate(self, chunk: AudioChunk) -> AudioChunk:
         """`chunk` resampled to the speaker's rate, on the caller's (the synthesizer's)
         thread. The rate is read each time: a device can be reopened at another."""
-        return chunk_at_rate(chunk, getattr(self.speaker, "sample_rate", None))
+        return chunk_at_rate(chunk, self.speaker.sample_rate)
 
 
 class WholeReplyOutput(HeldOutput):
