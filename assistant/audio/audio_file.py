@@ -15,7 +15,7 @@ from typing import Iterator
 import numpy as np
 
 from assistant.audio.devices import SAMPLE_RATE, to_int16
-from assistant.errors import UserError
+from assistant.errors import UserError, first_line
 
 BLOCK_S = 1.0
 
@@ -50,7 +50,7 @@ def audio_file_info(path: str | Path) -> AudioFileInfo:
     try:
         info = soundfile.info(str(path))
     except (RuntimeError, soundfile.LibsndfileError, ValueError, OSError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         raise UserError(f"Cannot read {path} as audio ({reason}); give a WAV or FLAC file.") from None
     if info.frames <= 0 or info.samplerate <= 0:
         raise UserError(f"{path} holds no audio; record something longer.")

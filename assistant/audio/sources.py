@@ -21,7 +21,7 @@ from assistant.audio.devices import (
     supports_rate,
 )
 from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock
-from assistant.errors import AudioDeviceError
+from assistant.errors import AudioDeviceError, first_line
 from assistant.events import AudioFrame
 
 RESYNC_NS = 50_000_000  # re-anchor the frame timeline when it drifts this far from the callback
@@ -232,7 +232,7 @@ class MicSource:
             )
             self._stream.start()
         except Exception as exc:  # PortAudioError, or a host API refusing the settings
-            reason = _first_line(exc)
+            reason = first_line(exc)
             self._discard_stream()
             raise AudioDeviceError(
                 f"Cannot record from '{device.name}' ({reason}); "
@@ -294,7 +294,7 @@ class MicSource:
         try:
             active = bool(getattr(stream, "active", True))
         except Exception as exc:  # PortAudioError: the stream cannot even say
-            self._fail(f"the stream reports: {_first_line(exc)}")
+            self._fail(f"the stream reports: {first_line(exc)}")
             return True
         if not active:
             self._fail("the stream stopped by itself")
@@ -337,8 +337,3 @@ class MicSource:
     def _discard_stream(self) -> None:
         stream, self._stream = self._stream, None
         close_stream(stream)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__

@@ -25,7 +25,7 @@ import numpy as np
 from assistant.audio.devices import close_stream
 from assistant.audio.speaker_queue import PlaybackQueue, Tap
 from assistant.clock import DEFAULT_CLOCK, NS_PER_S, Clock
-from assistant.errors import AudioDeviceError
+from assistant.errors import AudioDeviceError, first_line
 from assistant.events import AudioChunk
 
 
@@ -174,8 +174,7 @@ class Speaker(_BaseSpeaker):
         try:
             active = bool(getattr(stream, "active", True))
         except Exception as exc:  # PortAudioError
-            text = str(exc).strip()
-            return f"the stream reports: {text.splitlines()[0] if text else type(exc).__name__}"
+            return f"the stream reports: {first_line(exc)}"
         if not active:
             return "the stream stopped by itself"
         if stall_s and time.monotonic() - self._last_callback_s > stall_s:
@@ -332,6 +331,6 @@ def _parse_device(device):
 
 def _no_device_message(device, exc: Exception) -> str:
     which = f"output device {device!r}" if device is not None else "audio output device"
-    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    reason = first_line(exc)
     return (f"No usable {which} ({reason}); connect speakers or headphones, or choose one "
             "with --output-device.")
