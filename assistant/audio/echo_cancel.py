@@ -11,12 +11,18 @@ Besides cleaning frames, the canceller estimates how much echo survives (the cou
 played audio to the cleaned microphone signal, learned while only the assistant talks) and
 says whether the cleaned signal since some moment stands clearly above that: the double-talk
 rule a barge-in must pass, so an echo remnant never interrupts the assistant.
+
+Frames are cleaned where they arrive, on the thread that reads the microphone (the lane's
+reader), so neither the reference's resampling nor AEC3 runs on the conversation thread; the
+conversation thread tells it what the endpointer made of each frame (`observe`) and asks the
+double-talk rule (`user_above_echo`). The levels of recent frames are shared under a lock.
 """
 
 from __future__ import annotations
 
 import collections
 import logging
+import threading
 
 import numpy as np
 
@@ -47,6 +53,7 @@ class EchoCanceller:
         self._aec = None
         # (t_end_ns, out dBFS, far dBFS, near dBFS, settling, echo heard) of recent frames
         self._frames: collections.deque = collections.deque(maxlen=200)
+        self._lock = threading.Lock()  # the reader appends frames, the conversation reads them
         self._far_active_since: int | None = None
         # how loud the microphone is against what plays (before cancellation): with a headset
         # there is no echo at all, and a fresh canceller would only dampen the user's voice
@@ -79,8 +86,10 @@ class EchoCanceller:
         heard = self.echo_heard
         if not heard:
             out, out_db = near, near_db
-        self._frames.append((frame.t_end_ns, out_db, far_db, near_db,
-                             self._settling(frame.t_ns, far_db), heard))
+        entry = (frame.t_end_ns, out_db, far_db, near_db, self._settling(frame.t_ns, far_db),
+                 heard)
+        with self._lock:
+            self._frames.append(entry)
         return AudioFrame(samples=out, t_ns=frame.t_ns, sample_rate=frame.sample_rate)
 
     @property
@@ -99,12 +108,16 @@ class EchoCanceller:
             self._far_quiet_since = None
         return t_ns - self._far_active_since < SETTLE_NS
 
-    def observe(self, user_quiet: bool) -> None:
-        """After the endpointer saw the latest frame: while nobody speaks but the assistant
-        plays, learn how much of it survives cancellation."""
-        if not self._frames or not user_quiet:
+    def observe(self, user_quiet: bool, t_end_ns: int | None = None) -> None:
+        """After the endpointer saw the frame that ends at `t_end_ns` (default: the latest
+        one cleaned): while nobody speaks but the assistant plays, learn how much of it
+        survives cancellation."""
+        if not user_quiet:
             return
-        _t, out_db, far_db, near_db, settling, _heard = self._frames[-1]
+        entry = self._entry(t_end_ns)
+        if entry is None:
+            return
+        _t, out_db, far_db, near_db, settling, _heard = entry
         if far_db < FAR_ACTIVE_DBFS:
             return
         # how loud the speakers reach the microphone; learned only while the user is quiet,
@@ -120,11 +133,25 @@ class EchoCanceller:
         self._echo_out.append(out_db)
         del self._echo_in[:-3000], self._echo_out[:-3000]
 
+    def _entry(self, t_end_ns: int | None):
+        with self._lock:
+            if not self._frames:
+                return None
+            if t_end_ns is None:
+                return self._frames[-1]
+            for entry in reversed(self._frames):
+                if entry[0] == t_end_ns:
+                    return entry
+                if entry[0] < t_end_ns:
+                    return None
+        return None
+
     def user_above_echo(self, since_ns: int) -> bool:
         """True when, since `since_ns`, most frames stand above the expected echo remnant (or
         the assistant was silent, or no echo reaches the microphone at all, as with a
         headset): speech of the user's, not of the assistant's."""
-        recent = [f for f in self._frames if f[0] > since_ns]
+        with self._lock:
+            recent = [f for f in self._frames if f[0] > since_ns]
         if not recent:
             return False
         above = sum(1 for _t, out_db, far_db, _n, settling, heard in recent

@@ -1,6 +1,6 @@
-"""What the user says becomes turns: each frame through the echo filter and the listener, the
-listener's events and the decodes and verdicts that come back, told to the turn machine
-(turn_machine.py), whose actions are carried out here. Barge-in is checked on every frame
+"""What the user says becomes turns: each frame (cleaned of the assistant's voice by the
+lane's reader) through the listener, the listener's events and the decodes and verdicts that
+come back, told to the turn machine (turn_machine.py), whose actions are carried out here. Barge-in is checked on every frame
 right after the endpointer (barge_in.py decides it).
 
 Runs on the conversation thread only (`Conversation.handle` calls it). It never waits for an
@@ -102,8 +102,7 @@ class Hearing:
     # --- frames -----------------------------------------------------------------------------
 
     def on_frame(self, frame: AudioFrame) -> None:
-        c = self.c
-        frame = c.echo_filter(frame)
+        c = self.c  # the frame was cleaned of the assistant's voice by the reader (lane.py)
         # a speculative reply is not heard yet: the turn it answers must still be able to end
         reply = c.floor.replying
         speaking = c.speaker.is_playing or (reply is not None and reply.committed)
@@ -136,7 +135,8 @@ class Hearing:
         committing a speculative reply the moment the turn ends."""
         c = self.c
         endpointer = c.listener.endpointer
-        c.echo_filter.observe(user_quiet=endpointer.state is VadState.QUIET)
+        c.echo_filter.observe(user_quiet=endpointer.state is VadState.QUIET,
+                              t_end_ns=frame.t_end_ns)
         turn = c.floor.listening
         if turn is not None and c.listener.active and endpointer.state is VadState.QUIET:
             self.tell(turn, SilenceEnded(self.heard(turn)))

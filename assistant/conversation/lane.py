@@ -1,7 +1,8 @@
 """The threads around a `Conversation`: a reader that takes frames from the source, and the
 conversation thread that works through the inbox. Plus the reply workers and the observers.
 
-    reader thread:        source.read() -> inbox (frames; held back when they pile up)
+    reader thread:        source.read() -> echo canceller -> inbox (frames; held back when
+                          they pile up)
     conversation thread:  inbox -> Conversation.handle (controls, reports, frames)
     responder, synth:     reply requests -> LLM -> chunks -> audio -> output (see workers.py)
     speaker reporter:     what played -> inbox (reports)
@@ -99,7 +100,9 @@ class Lane:
                 inbox.put_frame(InputFailed("The audio input failed; see the log."))
                 return
             if frame is not None:
-                if not inbox.put_frame(frame):
+                # the echo canceller runs here, where the frame arrives: its reference's
+                # resampling and AEC3 stay off the conversation thread
+                if not inbox.put_frame(self.conversation.echo_filter(frame)):
                     return
             elif self.source.finished:
                 if not self._stop.is_set():

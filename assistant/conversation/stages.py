@@ -86,12 +86,13 @@ class TurnDetector(Protocol):
 
 @runtime_checkable
 class EchoFilter(Protocol):
-    """Cleans the microphone of the assistant's own voice; tells whether speech stands above
-    what is left of it (the double-talk rule a barge-in must pass)."""
+    """Cleans the microphone of the assistant's own voice (called on the thread that reads
+    the microphone); tells whether speech stands above what is left of it (the double-talk
+    rule a barge-in must pass)."""
 
     def __call__(self, frame: AudioFrame) -> AudioFrame: ...
 
-    def observe(self, user_quiet: bool) -> None: ...
+    def observe(self, user_quiet: bool, t_end_ns: int | None = None) -> None: ...
 
     def user_above_echo(self, since_ns: int) -> bool: ...
 
@@ -104,7 +105,7 @@ class NoEchoFilter:
     def __call__(self, frame: AudioFrame) -> AudioFrame:
         return frame
 
-    def observe(self, user_quiet: bool) -> None:
+    def observe(self, user_quiet: bool, t_end_ns: int | None = None) -> None:
         pass
 
     def user_above_echo(self, since_ns: int) -> bool:

@@ -134,7 +134,7 @@ class Stage:
         self.clock.advance(20 * NS_PER_MS)
         self.speaker.step(self.clock.now_ns())
         if frame is not None:
-            self.conversation.inbox.put_frame(frame)
+            self.conversation.inbox.put_frame(self.echo(frame))  # as the lane's reader does
             self._t_audio += 20 * NS_PER_MS
         self.settle()
         self.conversation.tick()  # as the conversation thread does between items
