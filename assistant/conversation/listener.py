@@ -199,9 +199,6 @@ class Listener:
             del self._finals[words.turn_id]
             return [self._final_event(words.turn_id, words.transcript)]
 
-    def final_pending(self, turn_id: int) -> bool:
-        return turn_id in self._finals
-
     def forget_final(self, turn_id: int) -> None:
         """The final words of `turn_id` are given up on: whatever comes later is dropped."""
         with self._lock:
