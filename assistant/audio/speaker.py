@@ -57,12 +57,9 @@ class _BaseSpeaker:
     def generation(self, value: int) -> None:
         self._pq.generation = value
 
-    @property
-    def on_event(self):
-        return self._pq.on_event
-
-    @on_event.setter
-    def on_event(self, handler) -> None:
+    def report_to(self, handler) -> None:
+        """Where what played is reported from now on (a speaker outlives the conversations
+        that use it: each one connects it to its own inbox when it is assembled)."""
         self._pq.on_event = handler
 
     def add_tap(self, fn: Tap, sync: bool = False) -> None:

@@ -45,7 +45,6 @@ class Lane:
     def start(self) -> None:
         c = self.conversation
         self.observers.start()
-        c.speaker.on_event = c.report
         c.speaker.start()
         c.workers.start()
         self.source.start()

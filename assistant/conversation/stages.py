@@ -18,12 +18,13 @@ from assistant.events import AudioChunk, AudioFrame, Event
 
 class Speaker(Protocol):
     """Plays `AudioChunk`s; reports PlaybackStarted, ChunkPlaybackStarted, PlaybackFinished
-    through `on_event` (from its own thread). Chunks of a generation older than `generation`
+    to the handler given to `report_to` (from its own thread). Chunks of a generation older than `generation`
     are dropped; `flush()` silences at once and returns when the output went silent."""
 
     sample_rate: int
     generation: int
-    on_event: Callable[[Event], None] | None
+
+    def report_to(self, handler: Callable[[Event], None]) -> None: ...
 
     def start(self) -> None: ...
 

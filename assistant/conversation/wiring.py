@@ -127,6 +127,7 @@ def assemble(settings: Settings, engines: Engines, *, speaker: Speaker, history:
     thread), the output and the conversation around them. `sequential`: the no-overlap
     baseline (each stage buffers, then runs)."""
     floor, inbox = Floor(), Inbox()
+    speaker.report_to(partial(inbox.post, kind=REPORT))  # what played comes back as a report
     chunker = (lambda: WholeReplyChunker(make_chunker)) if sequential else make_chunker
     output = WholeReplyOutput(speaker) if sequential else HeldOutput(speaker)
     reply_workers = workers(Responder(engines.llm, chunker, clock, floor.is_current),

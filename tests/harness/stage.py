@@ -106,7 +106,6 @@ class Stage:
         self.workers = self.conversation.workers
         self.output = self.workers.output
         self.listener = self.conversation.listener
-        self.speaker.on_event = self.conversation.report
         self.speaker.start()
         self.conversation.set_timeline_origin(T0)
         self._t_audio = T0  # capture time of the next frame

@@ -44,7 +44,7 @@ def recording_speaker(monkeypatch):
     def open_speaker(settings, instead=""):
         speaker = RecordingSpeaker(realtime=False, sample_rate=22050)
         speaker.events = []
-        speaker.on_event = speaker.events.append
+        speaker.report_to(speaker.events.append)
         speaker.start()
         made.append(speaker)
         return speaker
