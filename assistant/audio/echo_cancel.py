@@ -40,6 +40,10 @@ USER_MARGIN_DB = 6.0  # cleaned audio must exceed the expected echo remnant by t
 SETTLE_NS = 300_000_000
 ECHO_HEARD_DB = -40.0  # the microphone picks up the speakers at least this loud
 QUIET_BEFORE_ONSET_NS = 200_000_000
+# A frame counts as echo alone only once the user has stayed quiet this long after it: the
+# endpointer calls the first frames of speech quiet until it is sure of them, and learning the
+# user's voice as echo would turn the canceller on against it
+QUIET_CONFIRMED_NS = 500_000_000
 
 
 class EchoCanceller:
@@ -62,6 +66,7 @@ class EchoCanceller:
         self._far_quiet_since: int | None = 0
         self._echo_in: list[float] = []  # near level while only the assistant plays
         self._echo_out: list[float] = []  # the same after cancellation
+        self._unconfirmed: collections.deque = collections.deque()  # quiet, not for long yet
 
     def start(self) -> None:
         from pywebrtc_audio import EchoCanceller as Aec3
@@ -111,12 +116,19 @@ class EchoCanceller:
     def observe(self, user_quiet: bool, t_end_ns: int | None = None) -> None:
         """After the endpointer saw the frame that ends at `t_end_ns` (default: the latest
         one cleaned): while nobody speaks but the assistant plays, learn how much of it
-        survives cancellation."""
+        survives cancellation. A quiet frame is learned from once the user has stayed quiet
+        for QUIET_CONFIRMED_NS after it; speech drops the frames just before it."""
         if not user_quiet:
+            self._unconfirmed.clear()  # the onset of the user's speech, not echo
             return
         entry = self._entry(t_end_ns)
         if entry is None:
             return
+        self._unconfirmed.append(entry)
+        while self._unconfirmed and self._unconfirmed[0][0] <= entry[0] - QUIET_CONFIRMED_NS:
+            self._learn(self._unconfirmed.popleft())
+
+    def _learn(self, entry) -> None:
         _t, out_db, far_db, near_db, settling, _heard = entry
         if far_db < FAR_ACTIVE_DBFS:
             return

@@ -59,3 +59,20 @@ def test_with_speakers_the_assistants_own_voice_is_not_taken_for_the_user():
     since = 150 * FRAME_NS
     run(canceller, [echo] * 10, assistant_from=0, user_from=None, t0_ns=since)
     assert not canceller.user_above_echo(since)
+
+
+def test_the_first_frames_of_the_users_speech_are_not_learned_as_echo():
+    """The endpointer calls the first 200-400 ms of soft speech quiet until it is sure of it:
+    with a headset, those frames must not teach the canceller an echo path (it would then
+    clean the user's voice as if it were the assistant's, and miss the barge-in)."""
+    canceller = EchoCanceller(speaker_rate=RATE)
+    silent = np.zeros(FRAME, np.int16)
+    run(canceller, [silent] * 100, assistant_from=0, user_from=None)
+    assert not canceller.echo_heard
+    # the user talks over the assistant; the endpointer is sure only after 20 frames (400 ms)
+    t0 = 100 * FRAME_NS
+    speech = [voice(FRAME, i) for i in range(40)]
+    run(canceller, speech, assistant_from=0, user_from=20, t0_ns=t0)
+    assert not canceller.echo_heard
+    cleaned = canceller(AudioFrame(samples=speech[0], t_ns=t0 + 40 * FRAME_NS))
+    assert np.array_equal(cleaned.samples, speech[0])  # passed through untouched
