@@ -78,8 +78,42 @@ def repeats_a_phrase(text: str) -> bool:
             or any(c >= 2 for c in _counts(words, 4).values()))
 
 
+def _plain_words(text: str) -> tuple[list[str], list[int]]:
+    """The words of `text` without case or punctuation, and where each is in `text.split()`."""
+    plain, where = [], []
+    for i, token in enumerate(text.split()):
+        word = "".join(ch for ch in token.lower() if ch.isalnum() or ch == "'")
+        if word:
+            plain.append(word)
+            where.append(i)
+    return plain, where
+
+
+def loop_head(text: str) -> str | None:
+    """The first pass of a loop that was cut short, or None when `text` is not one.
+
+    When a short window runs out of audio, the decoder often starts over: "Weasels have eaten
+    our phone system. Weasels have eaten our phone system. We" (all three margins of that real
+    recording), "Bobby ripped the ledger. Bobby ripped the ledger. Bobby ripped". Two whole
+    copies and a piece of a third are a loop, not speech: the first copy is the words. Copies
+    that end whole ("front, left, front, left") could be someone saying it again, so they are
+    not taken apart here (the guards refuse them and another margin is tried)."""
+    plain, where = _plain_words(text)
+    spoken = " ".join(plain)
+    for k in range(1, len(plain) // 2 + 1):
+        unit = " ".join(plain[:k]) + " "
+        if len(spoken) <= 2 * len(unit):
+            break  # no room left for two whole copies and a piece
+        if (len(spoken) + 1) % len(unit) == 0:
+            continue  # ends with a whole copy
+        if spoken == (unit * (len(spoken) // len(unit) + 1))[:len(spoken)]:
+            return " ".join(text.split()[:where[k - 1] + 1])
+    return None
+
+
 def runaway(text: str, n_tokens: int, budget: int) -> str | None:
-    """Why a trimmed decode is not to be trusted, or None."""
+    """Why a trimmed decode is not to be trusted, or None. (A loop cut short is taken apart
+    before this, by `loop_head`.)"""
     if n_tokens >= budget:
         return f"reached its token budget ({budget})"
     if compression_ratio(text) > MAX_COMPRESSION:
@@ -148,5 +182,9 @@ class TrimmedDecoder:
             suppress_blank=True, suppress_tokens=self.suppress, return_scores=False)[0]
         tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
         text = self.tokenizer.decode(tokens).strip()
+        head = loop_head(text)
+        if head is not None:  # started over when the audio ran out: its first pass is the words
+            self.last_refusal = runaway(head, 0, budget)
+            return None if self.last_refusal else head
         self.last_refusal = runaway(text, len(tokens), budget)
         return None if self.last_refusal else text

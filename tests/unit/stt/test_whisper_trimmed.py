@@ -10,7 +10,9 @@ from assistant.evaluation.speech_clips import load_recording
 from assistant.evaluation.stt_measure import wer
 from assistant.stt import whisper_trimmed
 from assistant.stt.whisper import WhisperRecognizer
-from assistant.stt.whisper_trimmed import compression_ratio, repeats_a_phrase, runaway, token_budget
+from assistant.stt.whisper_trimmed import (
+    compression_ratio, loop_head, repeats_a_phrase, runaway, token_budget,
+)
 
 
 def test_the_token_budget_grows_with_the_audio():
@@ -29,6 +31,23 @@ def test_a_loop_is_refused_and_a_sentence_is_not():
     assert repeats_a_phrase("front, left, front, left, front, left,")
     assert repeats_a_phrase("It's easy to tell the depth of a well. Four hours of steady work "
                             "faced us. It's easy to tell the depth of a well")
+
+
+def test_a_loop_cut_short_gives_its_first_pass():
+    # what all three margins made of a real recording, and a partial's loop on one word
+    assert loop_head("Weasles have eaten our phone system. Weasles have eaten our phone "
+                     "system. We") == "Weasles have eaten our phone system."
+    assert loop_head("Bobby ripped the ledger. Bobby ripped the ledger. Bobby ripped") == \
+        "Bobby ripped the ledger."
+    assert loop_head("Weasels Weasels Weasels Weas") == "Weasels"
+
+
+def test_whole_copies_and_ordinary_speech_are_not_taken_apart():
+    assert loop_head("Bobby Rip the Ledger. Bobby Rip the Ledger.") is None  # said twice?
+    assert loop_head("front, left, front, left, front, left,") is None
+    assert loop_head("Go left. Go") is None  # one copy and a piece: too little to call a loop
+    assert loop_head("ask not what your country can do for you ask what you can do") is None
+    assert loop_head("") is None
 
 
 @pytest.fixture(scope="module")
