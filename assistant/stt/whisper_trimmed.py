@@ -5,9 +5,11 @@ An utterance of 2 s padded to 30 s makes the encoder (most of a decode's cost on
 work 15 times too hard. CTranslate2's Whisper encoder takes fewer than 3,000 frames, so the
 features are cut to the audio plus a margin of silence. Whisper was trained on 30 s
 windows, though, and a short window sometimes sends the decoder into a loop ("the the
-the ..."). Guards catch that: the number of tokens is bounded by the audio's duration, and a
-text that reaches the bound, compresses too well (the repetition check faster-whisper itself
-uses) or repeats a phrase is refused (see repeats_a_phrase). Whether a short window loops
+the ..."). Most often it starts the utterance over and is cut off in a second or third pass:
+then the first pass is the words (see loop_head). Other loops are caught by guards: the number
+of tokens is bounded by the audio's duration, and a text that reaches the bound, compresses
+too well (the repetition check faster-whisper itself uses) or repeats a phrase is refused
+(see repeats_a_phrase). Whether a short window loops
 depends on its exact length, so a refused decode is tried again with a margin of zero
 features, then with a longer one of silence (MARGINS_S); only when all are refused does the
 caller decode with the full window.
