@@ -193,7 +193,7 @@ class Session:
             from assistant.server.service import ApiService
 
             self.api = ApiService(settings, history=lambda llm: self.history,
-                                  notify=self._notice)
+                                  notify=self._notice, skills=lambda: self.skills)
             if not self.api.start():
                 self.api = None
 

@@ -51,9 +51,9 @@ time meanwhile, as a user goes on talking; an utterance that ends while the clie
 busy waits its turn (`queued_ms`, counted in its V2V) and is marked `talked_over` when it
 began before the replies to the earlier ones had been fetched and played. The report gives
 REST with and without those turns, and judges "REST at least 3x slower" without them: their
-wait is the missing barge-in, not what the batch requests cost. The REST reply has no local
-skills (/v1/reply is the LLM alone) and no end-of-turn model (the client's endpointer ends an
-utterance after `vad.end_silence_ms` of silence).
+wait is the missing barge-in, not what the batch requests cost. The REST reply has the local
+skills (/v1/reply answers them first, as `ask` does) and no end-of-turn model (the client's
+endpointer ends an utterance after `vad.end_silence_ms` of silence).
 """
 
 from __future__ import annotations

@@ -197,7 +197,7 @@ def format_api_report(report: dict) -> str:
                  f"{s['talked_over']}")
     lines.append("  (REST: the client's endpointer ends an utterance on silence alone; "
                  "/v1/transcribe makes word times, so Whisper decodes its full window; "
-                 "/v1/reply is the LLM alone, no local skills)")
+                 "/v1/reply answers the local skills first, then the LLM)")
     lines.append("per turn V2V ms (end of speech s; sentences in the reply per path):")
     for row in report["rows"]:
         cells = []

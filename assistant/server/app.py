@@ -21,6 +21,12 @@ from assistant.server.conversation_socket import conversation_socket
 STATIC = Path(__file__).with_name("static")
 
 
+# what a timer request to /v1/reply gets from `serve`: nothing there rings between requests
+SERVER_NO_TIMERS = ("I can't ring a timer from a single reply: nothing here stays running to "
+                    "ring it. Set it in a live conversation, on the assistant's page or its "
+                    "WebSocket, or in the app.")
+
+
 @dataclass
 class Api:
     settings: object
@@ -30,6 +36,9 @@ class Api:
     # the default conversation's history for /v1/reply, given the LLM it is for: the
     # server's own (made on first use, sized for that LLM), or the app's
     history: Callable[[object], object] = None  # type: ignore[assignment]
+    # the local skills /v1/reply answers with: the app's own (its timers are shown and rung
+    # by the app), or the server's, which keeps no timers
+    skills: Callable[[], object] = None  # type: ignore[assignment]
     voices: object = None
     clock: object = DEFAULT_CLOCK
     _own_history: object = field(default=None, repr=False)
@@ -41,6 +50,12 @@ class Api:
             self.voices = Voices(self.settings)
         if self.history is None:
             self.history = self._server_history
+        if self.skills is None:
+            from assistant.skills.skills import Skills
+            from assistant.skills.timers import TimerBoard
+
+            own = Skills(TimerBoard(self.clock), timers_elsewhere=SERVER_NO_TIMERS)
+            self.skills = lambda: own
 
     def _server_history(self, llm):
         if self._own_history is None:

@@ -1,6 +1,7 @@
 """The batch endpoints (docs/API.md, "REST"): transcribe a recording, speak a text, reply to a
 text. Each borrows a free engine set for as long as it runs; the model work runs in a worker
-thread, never on the event loop.
+thread, never on the event loop. A reply a local skill gives (the time, a timer: the same
+routing as `ask`, `skills.answer`) needs no engine set and comes at once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from assistant.errors import ModelError, UserError
 from assistant.server.audio_body import BadAudio, decode_audio
 from assistant.server.guard import MAX_BODY_BYTES, MAX_TEXT_CHARS, bearer_ok
 from assistant.server.pool import PoolFull
+from assistant.skills.skills import answer
 
 log = logging.getLogger(__name__)
 
@@ -154,14 +156,35 @@ async def reply(request: Request, api) -> Response:
     data = await read_json(request)
     text = text_field(data)
     stream = request.query_params.get("stream", "").lower() in ("1", "true", "yes")
+    skill = await run_in_threadpool(
+        answer, api.skills(), text, api.settings.conversation.local_skills)
+    if skill is not None:  # the time, a timer...: at once, with no engine set to wait for
+        if stream:
+            return _event_stream(_said(skill.text, skill.skill))
+        return JSONResponse({"text": skill.text, "skill": skill.skill})
     if stream:
-        return StreamingResponse(_reply_events(api, text), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store"})
-    answer = ""
+        return _event_stream(_reply_events(api, text))
+    answer_text = ""
     for kind, piece in await run_in_threadpool(lambda: list(_reply_tokens(api, text))):
         if kind == "done":
-            answer = piece
-    return JSONResponse({"text": answer})
+            answer_text = piece
+    return JSONResponse({"text": answer_text, "skill": None})
+
+
+def _event_stream(events) -> StreamingResponse:
+    return StreamingResponse(events, media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store"})
+
+
+def _event(kind: str, text: str, skill: str | None = None) -> str:
+    data = {"text": text} if kind != "done" else {"text": text, "skill": skill}
+    return f"event: {kind}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+async def _said(text: str, skill: str):
+    """A skill's reply as server-sent events: one `token` with its words, then `done`."""
+    yield _event("token", text)
+    yield _event("done", text, skill)
 
 
 async def _reply_events(api, text: str):
@@ -186,7 +209,7 @@ async def _reply_events(api, text: str):
     try:
         while (item := await pieces.get()) is not None:
             kind, piece = item
-            yield f"event: {kind}\ndata: {json.dumps({'text': piece}, ensure_ascii=False)}\n\n"
+            yield _event(kind, piece)
     finally:
         stop.set()  # the client left (or everything was sent): the worker ends at once
         del worker
@@ -204,7 +227,7 @@ def _reply_tokens(api, text: str, stop: threading.Event | None = None):
         responder = Responder(engines.llm, make_chunker, api.clock, lambda generation: True)
         request = ReplyRequest(turn_id=0, generation=0, messages=history.messages_for(text),
                                max_sentences=api.settings.conversation.max_reply_sentences)
-        answer, complete = "", False
+        said, complete = "", False
         try:
             for event in responder.process(request):
                 if stop is not None and stop.is_set():
@@ -212,12 +235,15 @@ def _reply_tokens(api, text: str, stop: threading.Event | None = None):
                 if isinstance(event, LlmToken):
                     yield "token", event.text
                 elif isinstance(event, LlmFinished):
-                    answer = event.text
+                    said = event.text
                 elif isinstance(event, Notice) and event.level == "error":
                     log.error("reply failed: %s", event.message)
             complete = True
         finally:
             if not complete:  # the client went away mid-reply
                 engines.llm.cancel()
-        history.add_exchange(text, answer)
-        yield "done", answer
+        history.add_exchange(text, said)
+        skills = api.skills()
+        if skills is not None:  # "say that again" repeats it
+            skills.heard(said)
+        yield "done", said

@@ -11,9 +11,10 @@ from assistant.errors import UserError
 
 class ApiService:
     def __init__(self, settings, history: Callable[[object], object],
-                 notify: Callable[[str, str], None]):
+                 notify: Callable[[str, str], None], skills: Callable[[], object] | None = None):
         self.settings = settings.copy()
         self.history = history
+        self.skills = skills  # the app's local skills: /v1/reply sets the app's timers
         self.notify = notify
         self.server = None
         self.pool = None
@@ -32,7 +33,7 @@ class ApiService:
             return False
         self.pool = EnginePool(self.settings)
         api = Api(settings=self.settings, token=token, pool=self.pool,
-                  port=sock.getsockname()[1], history=self.history)
+                  port=sock.getsockname()[1], history=self.history, skills=self.skills)
         self.server = ApiServer(build_app(api), sock)
         self.server.start_in_thread()
         self.notify(f"The local API is on {self.server.url} (token in {token_file()}).", "info")

@@ -26,11 +26,12 @@ class Intent:
 @dataclass(frozen=True)
 class TellTime(Intent):
     with_date: bool = False
+    place: str = ""  # "tokyo": the time there; "": here
 
 
 @dataclass(frozen=True)
 class TellDate(Intent):
-    pass
+    place: str = ""
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,9 @@ _ASKING = re.compile(r"^(?:(?:can|could|would|will) you (?:please )?(?:tell me|s
                      r"|(?:do|did) you know|tell me|i'd like to know|i want to know"
                      r"|i wonder|let me know)\s+")
 _CUTOFF = 86  # rapidfuzz ratio (0-100) for a whole-utterance match
+# "what time is it in tokyo": a time or date request, then the place (no digits: "the time
+# in 10 minutes" names none)
+_IN_PLACE = re.compile(r"^(?P<ask>.+?)\s+(?:over |out |down |up )?in\s+(?P<place>[a-z][a-z' ]*)$")
 
 _TIMER = re.compile(r"\b(?:timers?|timmers?)\b")
 _ALARM = re.compile(r"\b(?:alarms?|wake me(?: up)?)\b")
@@ -199,7 +203,23 @@ def understand(text: str) -> Intent | None:
         # "start a ... for 90 seconds": the shape of a timer request, its noun misheard
         # ("start at tyler for 90 seconds") or left out ("set one for 10 minutes")
         return SetTimer(seconds)
-    return whole or _whole_request(_ASKING.sub("", bare))
+    return _time_in_place(bare) or whole or _whole_request(_ASKING.sub("", bare))
+
+
+def _time_in_place(bare: str) -> Intent | None:
+    """"what time is it in tokyo", "time in new york", "what's the date in sydney": the time
+    or date request with the place it is asked for."""
+    match = _IN_PLACE.match(bare)
+    if match is None:
+        return None
+    ask = match["ask"]
+    asked = _whole_request(ask) or _whole_request(_ASKING.sub("", ask))
+    place = match["place"].strip()
+    if isinstance(asked, TellTime):
+        return TellTime(with_date=asked.with_date, place=place)
+    if isinstance(asked, TellDate):
+        return TellDate(place=place)
+    return None
 
 
 def _timer_intent(normal: str, has_timer: bool, has_alarm: bool) -> Intent | None:

@@ -20,8 +20,11 @@ from assistant.skills.quantities import (
     duration_label, next_occurrence, say_clock, say_date, say_duration,
 )
 from assistant.skills.timers import MAX_SECONDS, MAX_TIMERS, Timer, TimerBoard
+from assistant.skills.zones import Spread, find_zone, place_name
 
 LISTED = 3  # timers named in one reply; the rest are counted
+# what needs a board that something keeps and rings (see `Skills.timers_elsewhere`)
+TIMER_INTENTS = (i.SetTimer, i.SetAlarm, i.AskHowLong, i.TimersLeft, i.CancelTimers)
 
 
 @dataclass
@@ -52,8 +55,11 @@ def _count(n: int, word: str) -> str:
 
 
 class Skills:
-    def __init__(self, board: TimerBoard):
+    def __init__(self, board: TimerBoard, timers_elsewhere: str = ""):
         self.board = board
+        # where nothing stays running to ring a timer (`ask`, the server's /v1/reply): what
+        # every timer request is answered instead; "": timers are kept and rung here
+        self.timers_elsewhere = timers_elsewhere
         self.last_reply = ""  # the last reply said, for "say that again"
         self._rings: collections.deque[SkillReply] = collections.deque()
         lost = board.take_lost()
@@ -70,6 +76,8 @@ class Skills:
         intent = i.understand(text)
         if intent is None:
             return None
+        if self.timers_elsewhere and isinstance(intent, TIMER_INTENTS):
+            return SkillReply("timer", self.timers_elsewhere)
         return HANDLERS[type(intent)](self, intent)
 
     def heard(self, reply_text: str) -> None:
@@ -77,13 +85,38 @@ class Skills:
             self.last_reply = reply_text.strip()
 
     def _tell_time(self, intent: i.TellTime) -> SkillReply:
+        if intent.place:
+            return self._there(intent.place, clock=True, date=intent.with_date)
         now = self.now()
         if intent.with_date:
             return SkillReply("time", f"It's {say_clock(now)} on {say_date(now)}.")
         return SkillReply("time", f"It's {say_clock(now)}.")
 
     def _tell_date(self, intent: i.TellDate) -> SkillReply:
+        if intent.place:
+            return self._there(intent.place, clock=False, date=True)
         return SkillReply("date", f"Today is {say_date(self.now())}.")
+
+    def _there(self, place: str, clock: bool, date: bool) -> SkillReply:
+        """The time or date in a place said aloud, from the tz database; a place it cannot
+        place gets an honest answer, never a guess."""
+        skill = "time" if clock else "date"
+        name = place_name(place)
+        zone = find_zone(place)
+        if zone is None:
+            return SkillReply(skill, f"I don't know the time zone of {name}.")
+        if isinstance(zone, Spread):
+            a, b = zone.examples
+            return SkillReply(skill, f"{name[:1].upper()}{name[1:]} has several time zones. "
+                                     f"Name a city, like {a} or {b}.")
+        there = datetime.fromtimestamp(self.board.wall(), tz=zone)
+        if clock and date:
+            return SkillReply(skill, f"In {name} it's {say_clock(there)} on {say_date(there)}.")
+        if date:
+            return SkillReply(skill, f"In {name} it's {say_date(there)}.")
+        if there.date() != self.now().date():  # the other side of midnight: the day too
+            return SkillReply(skill, f"In {name} it's {say_clock(there)} on {there:%A}.")
+        return SkillReply(skill, f"In {name} it's {say_clock(there)}.")
 
     def _stop_talking(self, intent: i.StopTalking) -> SkillReply:
         return SkillReply("stop", "", action=self._rings.clear)
@@ -251,3 +284,16 @@ HANDLERS: dict[type[i.Intent], Callable[[Skills, Any], SkillReply]] = {
     i.TimersLeft: Skills._timers_left,
     i.CancelTimers: Skills._cancel_timers,
 }
+
+
+def answer(skills: Skills | None, text: str, enabled: bool = True) -> SkillReply | None:
+    """What a skill says to a question asked outside a conversation (`ask`, /v1/reply), its
+    action done at once (nothing there is speculative); None: the LLM answers. The loop asks
+    `reply_for` itself, as a reply may be speculative there."""
+    if skills is None or not enabled:
+        return None
+    reply = skills.reply_for(text)
+    if reply is not None:
+        reply.act()
+        skills.heard(reply.text)
+    return reply

@@ -3,8 +3,9 @@ restart.
 
 The board runs on the conversation's clock (`Clock.now_ns`), so a replay or a test drives it
 like every other stage; a timer also knows its wall-clock time, for the window, for what is
-said about alarms and for the file. Only the conversation thread changes the board; the window
-sees it through `TimersChanged` events (`snapshot()`).
+said about alarms and for the file. The conversation thread changes the board, and in the app
+so does the local API's /v1/reply (every change under the board's lock); the window sees it
+through `TimersChanged` events (`snapshot()`).
 
 Kept over a restart (the app and `listen`, not replays): the board is saved to
 `timers.json` in the user's data folder after every change. On the next start a timer still

@@ -297,3 +297,11 @@ def test_a_conversation_whose_models_fail_to_load_is_closed_with_the_reason(api,
     import httpx
 
     assert httpx.get(api.url + "/v1/health").status_code == 200
+
+
+def test_a_typed_question_for_the_time_in_a_city_is_the_skill_s(api):
+    with open_conversation(api) as (ws, _):
+        client = Client(ws)
+        ws.send(json.dumps({"type": "text", "text": "What time is it in Tokyo?"}))
+        [turn] = client.wait_for("turn", timeout=30)
+    assert turn["reply_text"].startswith("In Tokyo it's ")

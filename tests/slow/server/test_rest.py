@@ -190,3 +190,18 @@ def test_it_listens_on_127_0_0_1_only(api):
     for address in other:  # the machine's other addresses reach nothing
         with pytest.raises(OSError):
             socket.create_connection((address, port), timeout=1).close()
+
+
+def test_reply_tells_the_time_in_a_city_itself_plain_and_streamed(api):
+    """A local skill answers, not the LLM (which once said "12:34 PM in the Gregorian
+    calendar")."""
+    response = httpx.post(api.url + "/v1/reply", headers=api.headers, timeout=30,
+                          json={"text": "What time is it in Tokyo?"})
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert answer["skill"] == "time" and answer["text"].startswith("In Tokyo it's ")
+    with httpx.stream("POST", api.url + "/v1/reply?stream=true", headers=api.headers,
+                      json={"text": "What time is it in London?"}, timeout=30) as streamed:
+        lines = [line for line in streamed.iter_lines() if line.startswith("data: ")]
+    done = json.loads(lines[-1][6:])
+    assert done["skill"] == "time" and done["text"].startswith("In London it's ")

@@ -194,3 +194,51 @@ def test_ask_refuses_a_negative_budget_before_loading_anything(isolated, capsys)
     assert cli.main(["--config", str(isolated), "ask", "hi", "--no-speak", "--sentences",
                      "-1"]) == 2
     assert capsys.readouterr().err.strip() == "error: --sentences takes 0 (no limit) or more."
+
+
+def _time_in_tokyo() -> set[str]:
+    """What the time skill may say for Tokyo now (the minute may turn meanwhile)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from assistant.skills.quantities import say_clock
+
+    now = time.time()
+    return {f"In Tokyo it's {say_clock(datetime.fromtimestamp(t, ZoneInfo('Asia/Tokyo')))}."
+            for t in (now - 60, now, now + 60)}
+
+
+def test_ask_tells_the_time_in_a_city_without_the_llm(isolated, tmp_path, capsys):
+    missing = tmp_path / "missing.gguf"  # never needed: the skill answers
+    assert cli.main(["--config", str(isolated), "ask", "What time is it in Tokyo?",
+                     "--no-speak", "--llm-model", str(missing)]) == 0
+    assert capsys.readouterr().out.strip() in _time_in_tokyo()
+
+
+def test_ask_sets_no_timer_and_says_where_one_can_be_set(isolated, tmp_path, capsys):
+    from assistant.commands.ask import NO_TIMERS
+
+    missing = tmp_path / "missing.gguf"
+    assert cli.main(["--config", str(isolated), "ask", "Set a timer for ten minutes",
+                     "--no-speak", "--llm-model", str(missing)]) == 0
+    assert capsys.readouterr().out.strip() == NO_TIMERS
+    assert "listen" in NO_TIMERS and "app" in NO_TIMERS
+
+
+def test_ask_with_local_skills_off_goes_to_the_llm(isolated, tmp_path, capsys):
+    isolated.write_text(isolated.read_text() + "[conversation]\nlocal_skills = false\n")
+    missing = tmp_path / "missing.gguf"
+    assert cli.main(["--config", str(isolated), "ask", "What time is it in Tokyo?",
+                     "--no-speak", "--llm-model", str(missing)]) == 2
+    assert "missing.gguf" in capsys.readouterr().err
+
+
+def test_ask_speaks_the_skill_s_answer(isolated, recording_speaker, tmp_path, capsys):
+    missing = tmp_path / "missing.gguf"
+    assert cli.main(["--config", str(isolated), "ask", "What time is it in Tokyo?",
+                     "--llm-model", str(missing)]) == 0
+    printed = capsys.readouterr().out.strip()
+    speaker = recording_speaker[0]
+    assert rms(_played(speaker)) > 0.01
+    spoken = [e.text for e in speaker.events if type(e).__name__ == "ChunkPlaybackStarted"]
+    assert " ".join(spoken) == printed and printed in _time_in_tokyo()
