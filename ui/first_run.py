@@ -2,8 +2,9 @@
 
 The app still works (the core falls back to Whisper, whose live words come in steps a little
 behind the voice), so the window offers the download in the banner instead of stopping, and
-says what is in use meanwhile. "Not now" (or closing it) is kept in `asked.json` and the offer
-is not made again for that model. Once the model is installed it is chosen in the settings,
+says what is in use meanwhile. The offer is made once: shown, it is kept in `asked.json` (and
+"Not now", or closing it, too) and not made again for that model; the Download… button in
+Settings > Speech recognition stays. Once the model is installed it is chosen in the settings,
 which reloads the speech engine in the background.
 """
 
@@ -49,6 +50,7 @@ def offer(window, settings, manager, asked: AskedOnce | None = None) -> bool:
     window.banner.show_message(
         text, "warning", key=KEY, action=("Download", lambda: download(window, model_id)),
         decline=("Not now", lambda: asked.remember(f"vosk:{model_id}", "not now")))
+    asked.remember(f"vosk:{model_id}", "shown")
     return True
 
 

@@ -20,12 +20,14 @@ def run(args, settings) -> int:
     )
     from assistant.paths import conversation_log_file, timers_file
     from assistant.conversation.session import Session
+    from assistant.told_once import first_time
 
     done = threading.Event()
 
     def show(event):
         if isinstance(event, Notice):
-            print(f"{event.level}: {event.message}", file=sys.stderr)
+            if first_time(event.message):  # the Vosk notice: only the first time
+                print(f"{event.level}: {event.message}", file=sys.stderr)
         elif isinstance(event, StatusChanged):
             print(f"[{event.state}]", file=sys.stderr)
         elif isinstance(event, PartialTranscript):

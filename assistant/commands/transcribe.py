@@ -58,6 +58,7 @@ def run(args, settings) -> int:
     from assistant.conversation.file_feed import feed_file
     from assistant.conversation.listener import Listener
     from assistant.stt.factory import make_recognizer
+    from assistant.told_once import first_time
 
     for path in args.files:  # fail on a bad file before loading any model
         audio_file_info(path)
@@ -65,7 +66,11 @@ def run(args, settings) -> int:
         settings.stt.language = args.language
     if args.end_silence_ms:
         settings.vad.end_silence_ms = args.end_silence_ms
-    notify = (lambda message: print(f"note: {message}", file=sys.stderr))
+
+    def notify(message: str) -> None:  # the Vosk notice: only the first time
+        if first_time(message):
+            print(f"note: {message}", file=sys.stderr)
+
     recognizer = make_recognizer(settings, notify=notify, engine=args.engine,
                                  model_path=args.model)
     listener = Listener(recognizer, settings.vad)

@@ -2,7 +2,8 @@
 
 engine "vosk" or "whisper" is used as asked. "auto" prefers Vosk (partial transcripts while
 the user speaks) when a Vosk model for the language is installed, and otherwise falls back to
-Whisper (its live words lag the voice a little), saying so once through `notify`.
+Whisper (its live words lag the voice a little), saying so through `notify` with a notice
+the commands and the window show only the first time (`fallback_notice`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from assistant.config import Settings
 from assistant.errors import ModelError
 from assistant.modelstore.layout import primary_language
 from assistant.stt.base import Recognizer
+from assistant.told_once import OnceNotice
 
 # Suggested download per language when no Vosk model is installed.
 VOSK_SUGGESTIONS = {"en": "vosk-model-small-en-us-0.15", "de": "vosk-model-small-de-0.15",
@@ -101,6 +103,14 @@ def vosk_hint(language: str) -> str:
     return "Run: voice-assistant models list (and download a Vosk model for your language)"
 
 
+def fallback_notice(language: str) -> OnceNotice:
+    """What `auto` says when Whisper stands in for a missing Vosk model: a notice the person
+    is told once (assistant/told_once.py), not at every start."""
+    return OnceNotice(f"No Vosk model for '{language}' is installed; using Whisper (its live "
+                      f"words lag a little behind the voice). {vosk_hint(language)}",
+                      key=f"whisper-for-vosk:{primary_language(language)}")
+
+
 def make_recognizer(settings: Settings, model_manager=None, notify: Callable[[str], None] = print,
                     *, engine: str | None = None, model_path: str | Path | None = None) -> Recognizer:
     """Build (not start) the recognizer. `engine` and `model_path` override the settings, as
@@ -121,8 +131,7 @@ def make_recognizer(settings: Settings, model_manager=None, notify: Callable[[st
             vosk_path = find_vosk_model(language, model_manager)
         if vosk_path is not None:
             return VoskRecognizer(vosk_path, language)
-        notify(f"No Vosk model for '{language}' is installed; using Whisper (its live words "
-               f"lag a little behind the voice). {vosk_hint(language)}")
+        notify(fallback_notice(language))
         engine = "whisper"
     if engine == "vosk":
         if model_path is not None:

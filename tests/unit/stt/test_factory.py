@@ -63,6 +63,7 @@ def test_auto_falls_back_to_whisper_and_says_so_once(tmp_path):
     assert recognizer.model_path == tmp_path / "tiny"
     assert said == ["No Vosk model for 'en-US' is installed; using Whisper (its live words "
                     "lag a little behind the voice). Run: voice-assistant models download vosk-model-small-en-us-0.15"]
+    assert said[0].key == "whisper-for-vosk:en"  # told once per language (told_once.py)
     assert manager.asked == [("stt-vosk", "en")]
 
 
