@@ -4,24 +4,31 @@ crash dialog.
 
 Each message is a row with an optional action button, an optional "decline" button (an
 offer's "Not now") and a close button. Messages with the same key replace each other, so a
-repeated notice does not pile up.
+repeated notice does not pile up. The level's icon is the style's own (drawn by Qt, not a
+font's symbol, so it shows whatever fonts are installed).
+
+`BannerArea` holds the strip in the window: never taller than its cap, it scrolls when
+messages pile up, so they never push the window's controls off the screen.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QTextOption
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QTextBrowser, QVBoxLayout, QWidget,
+    QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QStyle, QTextBrowser,
+    QVBoxLayout, QWidget,
 )
 
-LOOK = {  # level -> (background, border, icon)
-    "info": ("#eaf1fd", "#b9cdf3", "ℹ"),
-    "warning": ("#fff6e0", "#f0d28a", "⚠"),
-    "error": ("#fdecea", "#f1b0a9", "⛔"),
+SP = QStyle.StandardPixmap
+LOOK = {  # level -> (background, border, the style's icon)
+    "info": ("#eaf1fd", "#b9cdf3", SP.SP_MessageBoxInformation),
+    "warning": ("#fff6e0", "#f0d28a", SP.SP_MessageBoxWarning),
+    "error": ("#fdecea", "#f1b0a9", SP.SP_MessageBoxCritical),
 }
+ICON_PX = 18
 INFO_TIMEOUT_MS = 10_000
 
 
@@ -64,14 +71,16 @@ class BannerMessage(QFrame):
         self.setObjectName("bannerMessage")
         self.setStyleSheet(f"QFrame#bannerMessage {{ background:{background}; "
                            f"border:1px solid {border}; border-radius:8px; }}")
-        self.icon = QLabel(icon)
+        self.icon = QLabel()
+        self.icon.setPixmap(self.style().standardIcon(icon).pixmap(ICON_PX, ICON_PX))
+        self.icon.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.label = WrappingText(text)
         self.action_button = QPushButton()
         self.action_button.hide()
         self.decline_button = QPushButton()
         self.decline_button.setFlat(True)
         self.decline_button.hide()
-        self.close_button = QPushButton("×")
+        self.close_button = QPushButton("×")  # in DejaVu Sans (tests/unit/ui/test_symbols.py)
         self.close_button.setFlat(True)
         self.close_button.setStyleSheet("QPushButton { border:none; padding:2px 8px; "
                                         "font-size:16px; background:transparent; }")
@@ -91,6 +100,8 @@ class BannerMessage(QFrame):
 
 
 class Banner(QWidget):
+    changed = Signal()  # a message came or went
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self._layout = QVBoxLayout(self)
@@ -123,6 +134,7 @@ class Banner(QWidget):
         self._rows[key] = row
         self._layout.addWidget(row)
         self.show()
+        self.changed.emit()
         if timeout_ms is None and level == "info" and action is None:
             timeout_ms = INFO_TIMEOUT_MS
         if timeout_ms:
@@ -140,6 +152,8 @@ class Banner(QWidget):
             row.deleteLater()
         if not self._rows:
             self.hide()
+        if row is not None:
+            self.changed.emit()
 
     def has(self, key: str) -> bool:
         return key in self._rows
@@ -147,3 +161,42 @@ class Banner(QWidget):
     def messages(self) -> list[tuple[str, str]]:
         """(level, text) of every message shown, oldest first."""
         return [(row.level, row.text) for row in self._rows.values()]
+
+
+class BannerArea(QScrollArea):
+    """The banner, as tall as its messages up to `cap` pixels, then scrolling; hidden when
+    there is nothing to say. The window sets the cap from its own height."""
+
+    def __init__(self, banner: Banner, parent=None):
+        super().__init__(parent)
+        self.banner = banner
+        self.cap = 180
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setWidgetResizable(True)
+        self.setWidget(banner)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        banner.changed.connect(self.refit)
+        self.refit()
+
+    def set_cap(self, pixels: int) -> None:
+        if pixels != self.cap:
+            self.cap = pixels
+            self.refit()
+
+    def refit(self) -> None:
+        """As tall as the messages need at the present width, at most `cap`."""
+        if not self.banner.messages():
+            self.hide()
+            return
+        layout = self.banner.layout()
+        layout.activate()
+        need = layout.totalMinimumSize().height()
+        self.setFixedHeight(max(1, min(need, self.cap)))
+        self.show()
+
+    def eventFilter(self, watched, event) -> bool:
+        # a message re-wrapped at a new width asks its layout for a new height
+        if watched is self.banner and event.type() == QEvent.Type.LayoutRequest:
+            QTimer.singleShot(0, self, self.refit)
+        return super().eventFilter(watched, event)

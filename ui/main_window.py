@@ -5,6 +5,13 @@ here; nothing in this file blocks: the session's slow calls run on worker thread
 made here (`press`, `release`, `interrupt`, `submit_text`, and applying settings through the
 controller) only enqueue work in the core. While new settings are applied the state says so
 ("Loading models…", "Restarting audio…") and the window goes on working.
+
+The window fits a laptop's screen: it opens inside the screen's available area
+(ui/screen_fit.py), the banner scrolls past a quarter of the window's height, the side
+column (timers, latency) scrolls, and below `FOLD_WIDTH` it folds away (the timers move above
+the conversation), so the talk button, the text field, Send and Stop stay on the screen.
+Without a microphone it says "Typing only", never "Listening", and the talk button is off;
+what the core says is worded for the window (ui/wording.py).
 """
 
 from __future__ import annotations
@@ -12,18 +19,20 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
-    QFrame, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QVBoxLayout, QWidget,
+    QFrame, QHBoxLayout, QLabel, QLineEdit, QMainWindow, QPushButton, QScrollArea, QVBoxLayout,
+    QWidget,
 )
 
+from assistant import told_once
 from assistant.events import (
     FinalTranscript, Notice, PartialTranscript, SpeechEnded, SpeechStarted, StatusChanged,
     TimersChanged, TurnCompleted, TurnHeld,
 )
-from ui import first_run
-from ui.banner import Banner
+from ui import first_run, screen_fit
+from ui.banner import Banner, BannerArea
 from ui.talk_keys import SpaceToTalk
 from ui.widgets.conversation import ConversationView
 from ui.widgets.latency import LatencyPanel
@@ -31,11 +40,30 @@ from ui.widgets.level_meter import LevelMeter
 from ui.widgets.state_indicator import StateIndicator
 from ui.widgets.timers import TimersPanel
 from ui.widgets.transcript import TranscriptView
+from ui.wording import for_window
 
 log = logging.getLogger(__name__)
 
 # states the session reports while it applies new settings that the indicator has no words for
 BUSY_WORDS = {"restarting": "Restarting audio…"}
+WANTED_SIZE = QSize(1100, 720)  # on a larger screen; a smaller one gets what it has room for
+SIDE_WIDTH = 336  # the timers and latency column, its scroll bar included
+FOLD_WIDTH = 900  # narrower than this, the side column folds away
+BANNER_SHARE = 0.25  # of the window's height, at most, before the banner scrolls
+TALK_TIP = "Hold while you speak (or hold the Space bar); let go when done"
+NO_MIC_TIP = "No microphone: plug one in, or choose one in Settings > Audio > Microphone"
+
+
+def microphone_missing(session) -> bool:
+    """Whether the session hears nothing: it runs on the stand-in for a missing microphone
+    (typed questions only), or its microphone went away and is being waited for. A session
+    that does not say (a replay's file, a test's fake) hears."""
+    source = getattr(session, "source", None)
+    if source is None:
+        return False
+    from assistant.conversation.session import NullSource
+
+    return isinstance(source, NullSource) or bool(getattr(source, "error", None))
 
 
 def app_icon() -> QIcon:
@@ -60,8 +88,10 @@ class MainWindow(QMainWindow):
         self.controller = controller
         self.model_manager = model_manager
         self.setWindowTitle("Voice Assistant")
-        self.resize(1040, 700)
+        self._core_state = ("loading", "")  # the state the session last reported
         self._build()
+        screen_fit.place(self, WANTED_SIZE)
+        self._fit_panels()  # before the first layout, so a narrow screen never sees the column
         controller.bridge.delivered.connect(self.on_events)
         controller.started.connect(self._on_started)
         self.space = SpaceToTalk(self)
@@ -100,6 +130,7 @@ class MainWindow(QMainWindow):
             header.addWidget(button)
 
         self.banner = Banner()
+        self.banner_area = BannerArea(self.banner)
         self.conversation = ConversationView()
         self.transcript = TranscriptView()
         self.level = LevelMeter(lambda: self.controller.session.input_level_dbfs)
@@ -107,7 +138,7 @@ class MainWindow(QMainWindow):
 
         self.talk = QPushButton("Hold to talk")
         self.talk.setObjectName("talk")
-        self.talk.setToolTip("Hold while you speak (or hold the Space bar); let go when done")
+        self.talk.setToolTip(TALK_TIP)
         self.talk.pressed.connect(self.press)
         self.talk.released.connect(self.release)
         self.talk.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -140,7 +171,7 @@ class MainWindow(QMainWindow):
         controls.addWidget(self.send_button)
         controls.addWidget(self.stop_button)
 
-        left = QVBoxLayout()
+        left = self._left = QVBoxLayout()
         left.setSpacing(10)
         chat = card(self.conversation)
         chat.setObjectName("chatCard")
@@ -152,25 +183,33 @@ class MainWindow(QMainWindow):
         latency_card.setObjectName("card")
         QVBoxLayout(latency_card).addWidget(self.latency)
         latency_card.layout().setContentsMargins(0, 0, 0, 0)
-        latency_card.setFixedWidth(320)
         self.timers = TimersPanel()
-        self.timers.setFixedWidth(320)
         self.timers.cancel_requested.connect(self.cancel_timer)
-        right = QVBoxLayout()
+        column = QWidget()
+        column.setObjectName("sideColumn")
+        column.setStyleSheet("QWidget#sideColumn { background: transparent; }")
+        right = self._right = QVBoxLayout(column)
+        right.setContentsMargins(0, 0, 0, 0)
         right.setSpacing(10)
         right.addWidget(self.timers)
         right.addWidget(latency_card, 1)
+        self.side = QScrollArea()  # scrolls on a short screen instead of growing the window
+        self.side.setWidget(column)
+        self.side.setWidgetResizable(True)
+        self.side.setFrameShape(QFrame.Shape.NoFrame)
+        self.side.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.side.setFixedWidth(SIDE_WIDTH)
         body = QHBoxLayout()
         body.setSpacing(12)
         body.addLayout(left, 1)
-        body.addLayout(right)
+        body.addWidget(self.side)
 
         root = QWidget()
         layout = QVBoxLayout(root)
         layout.setContentsMargins(16, 12, 16, 14)
         layout.setSpacing(10)
         layout.addLayout(header)
-        layout.addWidget(self.banner)
+        layout.addWidget(self.banner_area)
         layout.addLayout(body, 1)
         self.setCentralWidget(root)
 
@@ -254,11 +293,11 @@ class MainWindow(QMainWindow):
 
     def _route(self, event) -> None:
         if isinstance(event, StatusChanged):
-            self.state.set_state(event.state, event.detail)
-            if event.state in BUSY_WORDS:
-                self.state.label.setText(BUSY_WORDS[event.state])
+            self._core_state = (event.state, event.detail)
+            self._show_state()
         elif isinstance(event, Notice):
             self.show_notice(event.message, event.level)
+            self._show_state()  # a microphone that went away, or came back, says so
         elif isinstance(event, SpeechStarted):
             self.transcript.clear()
             self.transcript.hearing()
@@ -277,10 +316,24 @@ class MainWindow(QMainWindow):
             self.timers.set_timers(event.timers)
         self.conversation.handle(event)
 
+    def _show_state(self) -> None:
+        """The session's state, unless it says "listening" with no microphone to listen on."""
+        state, detail = self._core_state
+        missing = microphone_missing(self.controller.session)
+        if state == "listening" and missing:
+            state, detail = "typing", "no microphone"
+        self.state.set_state(state, for_window(detail))
+        if state in BUSY_WORDS:
+            self.state.label.setText(BUSY_WORDS[state])
+        self.talk.setEnabled(not missing)
+        self.talk.setToolTip(NO_MIC_TIP if missing else TALK_TIP)
+
     def show_notice(self, message: str, level: str = "info") -> None:
+        if not told_once.first_time(message):  # the Vosk notice, after the first time
+            return
         if first_run.duplicates_offer(self, message):
             return
-        self.banner.show_message(message, level)
+        self.banner.show_message(for_window(message), level)
 
     def _on_started(self, ok: bool) -> None:
         if not ok and self.state.state != "error":
@@ -288,8 +341,25 @@ class MainWindow(QMainWindow):
 
     def show_startup_failure(self, message: str) -> None:
         """The conversation cannot start at all (an unusable --replay file): say why."""
+        message = for_window(message)
         self.banner.show_message(message, "error")
         self.state.set_state("error", message)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_panels()
+
+    def _fit_panels(self) -> None:
+        """Narrower than `FOLD_WIDTH`, the side column folds away and the timers (which have
+        a Cancel button, and are hidden when none is set) move above the conversation."""
+        wide = self.width() >= FOLD_WIDTH
+        home = self._right if wide else self._left
+        if home.indexOf(self.timers) < 0:
+            (self._left if wide else self._right).removeWidget(self.timers)
+            home.insertWidget(0, self.timers)
+            self.timers.refresh()  # shown again if it has timers
+        self.side.setVisible(wide)
+        self.banner_area.set_cap(max(60, int(self.height() * BANNER_SHARE)))
 
     def _restyle(self, widget: QWidget) -> None:
         widget.style().unpolish(widget)

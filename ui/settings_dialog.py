@@ -6,6 +6,9 @@ field is valid. OK saves to the file the app loaded its settings from and applie
 settings to the running session without a restart (a new model loads in the background).
 Nothing here waits on a device or an engine on the GUI thread: the device and voice lists,
 the test sounds and the voice preview come from worker threads.
+
+Each page scrolls, so a long one (Listening) keeps every hint whole on a short screen, and the
+dialog opens inside the screen's available area.
 """
 
 from __future__ import annotations
@@ -15,17 +18,22 @@ from pathlib import Path
 from typing import Callable
 
 import shiboken6
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFileDialog, QLabel, QTabWidget, QVBoxLayout,
+    QDialog, QDialogButtonBox, QFileDialog, QFrame, QLabel, QScrollArea, QTabWidget, QVBoxLayout,
+    QWidget,
 )
 
 from assistant.config import ConfigError, Settings, set_value
 from assistant.errors import UserError
-from ui import audio_check, settings_pages
+from ui import audio_check, screen_fit, settings_pages
 from ui.settings_form import Field
+from ui.wording import for_window
 from ui.workers import run_in_thread
 
 log = logging.getLogger(__name__)
+
+WANTED_SIZE = QSize(760, 640)
 
 # fields whose value must also name a model that exists, checked only when changed
 MODEL_FIELDS = {"llm.model": "llm-gguf", "stt.vosk_model": "stt-vosk",
@@ -37,7 +45,6 @@ class SettingsDialog(QDialog):
                  model_manager=None, apply: Callable[[Settings], None] | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.resize(680, 520)
         self.settings = settings.copy()
         self.level = level or (lambda: -120.0)
         self._manager = model_manager
@@ -49,11 +56,11 @@ class SettingsDialog(QDialog):
         self._closed = False
 
         self.tabs = QTabWidget()
-        self.tabs.addTab(settings_pages.audio_page(self), "Audio")
-        self.tabs.addTab(settings_pages.conversation_page(self), "Listening")
-        self.tabs.addTab(settings_pages.speech_page(self), "Speech recognition")
-        self.tabs.addTab(settings_pages.llm_page(self), "Language model")
-        self.tabs.addTab(settings_pages.voice_page(self), "Voice")
+        self.tabs.addTab(scrolling(settings_pages.audio_page(self)), "Audio")
+        self.tabs.addTab(scrolling(settings_pages.conversation_page(self)), "Listening")
+        self.tabs.addTab(scrolling(settings_pages.speech_page(self)), "Speech recognition")
+        self.tabs.addTab(scrolling(settings_pages.llm_page(self)), "Language model")
+        self.tabs.addTab(scrolling(settings_pages.voice_page(self)), "Voice")
         for field in self.fields.values():
             if hasattr(field.widget, "editingFinished"):
                 field.widget.editingFinished.connect(lambda f=field: self.check_field(f))
@@ -69,6 +76,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.general_error)
         layout.addWidget(self.buttons)
+        screen_fit.place(self, WANTED_SIZE)
         self.list_devices()
 
     @property
@@ -118,7 +126,7 @@ class SettingsDialog(QDialog):
             if self._apply is not None:
                 self._apply(new)
         except (ConfigError, OSError) as exc:
-            self.general_error.setText(f"The settings could not be saved: {exc}")
+            self.general_error.setText(for_window(f"The settings could not be saved: {exc}"))
             self.general_error.show()
             return
         self.result_settings = new
@@ -274,7 +282,7 @@ class SettingsDialog(QDialog):
                 return
             button.setEnabled(True)
             status.setStyleSheet("color:#c0392b;")
-            status.setText(str(exc) if isinstance(exc, UserError) else f"Failed: {exc}")
+            status.setText(for_window(str(exc)) if isinstance(exc, UserError) else f"Failed: {exc}")
 
         self._jobs.append(run_in_thread(work, on_done=done, on_error=failed, name="sound-check"))
 
@@ -289,6 +297,19 @@ class SettingsDialog(QDialog):
         self._closed = True
         self.meter.timer.stop()
         super().done(result)
+
+
+def scrolling(page: QWidget) -> QScrollArea:
+    """A settings page in a scroll area: on a short screen it scrolls instead of squeezing its
+    rows (which cuts their wrapped hints)."""
+    area = QScrollArea()
+    area.setWidget(page)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    page.setObjectName("settingsPage")
+    page.setStyleSheet("QWidget#settingsPage { background: transparent; }")
+    return area
 
 
 def _get(settings: Settings, key: str):

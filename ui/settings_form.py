@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QSizePolicy, QVBoxLayout, QWidget,
 )
 
+from ui.wording import for_window
+
 
 @dataclass
 class Field:
@@ -20,6 +22,7 @@ class Field:
     error: QLabel
 
     def show_error(self, message: str) -> None:
+        message = for_window(message)
         self.error.setText(message)
         self.error.setVisible(bool(message))
         self.widget.setProperty("invalid", bool(message))

@@ -100,8 +100,11 @@ def speech_page(dialog) -> QWidget:
     page = QWidget()
     form = Form(dialog.fields, page)
     form.add("stt.engine", "Engine", combo([("Automatic (Vosk if installed, else Whisper)",
-                                            "auto"), ("Vosk (live partial words)", "vosk"),
-                                           ("Whisper (final text only)", "whisper")], s.engine))
+                                            "auto"), ("Vosk (words as you say them)", "vosk"),
+                                           ("Whisper (words in steps, about every 0.4 s)",
+                                            "whisper")], s.engine),
+             hint="Both show your words while you talk; Whisper's come a little behind the "
+                  "voice (Whisper words, below).")
     form.add("stt.language", "Language", line(s.language, 80))
     dialog.vosk_combo = combo(dialog.model_items("stt-vosk", "Automatic for the language"),
                               s.vosk_model, editable=True)

@@ -35,6 +35,7 @@ STAGE_LABELS = {
 STATE_LOOK = {  # state -> (label, colour)
     "loading": ("Loading models…", MUTED),
     "listening": ("Listening", GOOD),
+    "typing": ("Typing only", MUTED),  # "listening" with no microphone to listen on
     "hearing": ("Hearing you", ACCENT),
     "thinking": ("Thinking…", OK),
     "speaking": ("Speaking", QColor("#9b6ddb")),

@@ -79,7 +79,7 @@ class TurnView:
         self.reply = Reply()
         self.user_label = Bubble(USER_BUBBLE)
         self.reply_label = Bubble(REPLY_BUBBLE)
-        self.badge = QLabel("⏹ interrupted")
+        self.badge = QLabel("■ interrupted")  # U+25A0: in DejaVu Sans, unlike ⏹
         self.badge.setStyleSheet("color:#d64541; font-size:11px; padding-left:6px;")
         self.badge.hide()
         self.user_label.show_text(html.escape(user_text), user_text)
@@ -157,7 +157,7 @@ class ConversationView(QScrollArea):
 
     def add_timer_turn(self, turn_id: int) -> TurnView:
         """A timer's ring: no user bubble, a note in its place, then the reply."""
-        turn = TurnView(turn_id, "⏰ Timer")
+        turn = TurnView(turn_id, "Timer")
         turn.user_label.setStyleSheet(f"QLabel {{ {SYSTEM_NOTE} padding:2px 4px; }}")
         self.turns.append(turn)
         self._empty.hide()

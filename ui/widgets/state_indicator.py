@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from ui import theme
 
+SHOWN_DETAIL = ("error", "typing")
+
 
 class _Dot(QWidget):
     def __init__(self, parent=None):
@@ -73,6 +75,7 @@ class StateIndicator(QWidget):
         self.label.setText(text)
         self.dot.colour = colour
         self.dot.update()
-        # the core's detail is for logs ("loading models"); only errors need it on screen
-        self.detail.setText(detail if state == "error" else "")
+        # the core's detail is for logs ("loading models"); only errors, and why it is typing
+        # only, need it on screen
+        self.detail.setText(detail if state in SHOWN_DETAIL else "")
         self.setToolTip(detail or text)
