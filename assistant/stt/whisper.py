@@ -21,6 +21,7 @@ from assistant.errors import ModelError, first_line
 from assistant.events import WordInfo
 from assistant.native_output import captured_stderr
 from assistant.stt import whisper_trimmed
+from assistant.stt.whisper_loops import first_pass
 from assistant.stt.base import (
     Partial, Recognizer, Transcript, missing_files, require_dir,
 )
@@ -185,7 +186,12 @@ class WhisperRecognizer(Recognizer):
                          confidence=round(float(w.probability), 3))
                 for w in (segment.words or ())
             )
-        return Transcript(text=" ".join(t for t in texts if t), words=tuple(words))
+        text = " ".join(t for t in texts if t)
+        head = first_pass(text)
+        if head is not None:  # said again after the audio ran out: the first pass is the words
+            log.info("Whisper said %r again; keeping the first pass", head)
+            text, words = head, words[:len(head.split())]
+        return Transcript(text=text, words=tuple(words))
 
     def close(self) -> None:
         self._model = None

@@ -5,14 +5,13 @@ An utterance of 2 s padded to 30 s makes the encoder (most of a decode's cost on
 work 15 times too hard. CTranslate2's Whisper encoder takes fewer than 3,000 frames, so the
 features are cut to the audio plus a margin of silence. Whisper was trained on 30 s
 windows, though, and a short window sometimes sends the decoder into a loop ("the the
-the ..."). Most often it starts the utterance over and is cut off in a second or third pass:
-then the first pass is the words (see loop_head). Other loops are caught by guards: the number
-of tokens is bounded by the audio's duration, and a text that reaches the bound, compresses
-too well (the repetition check faster-whisper itself uses) or repeats a phrase is refused
-(see repeats_a_phrase). Whether a short window loops
-depends on its exact length, so a refused decode is tried again with a margin of zero
-features, then with a longer one of silence (MARGINS_S); only when all are refused does the
-caller decode with the full window.
+the ..."). Most often it says the utterance again: then its first pass is the words
+(whisper_loops.py). Other loops are caught by guards: the number of tokens is bounded by the
+audio's duration, and a text that reaches the bound, compresses too well (the repetition
+check faster-whisper itself uses) or repeats a phrase is refused (see repeats_a_phrase).
+Whether a short window loops depends on its exact length, so a refused decode is tried again
+with a margin of zero features, then with a longer one of silence (MARGINS_S); only when all
+are refused does the caller decode with the full window.
 
 Why these margins, in this order (chosen on the 31 real English clips of
 assistant/evaluation/english_speech.py with Whisper tiny.en, each with the listener's 0.3 s of
@@ -36,6 +35,8 @@ import zlib
 
 import numpy as np
 
+from assistant.stt.whisper_loops import first_pass
+
 SAMPLE_RATE = 16000
 FRAMES_PER_S = 100  # feature frames (10 ms hops)
 # tried in turn: seconds of silence after the audio (the decoder sees the end), a margin of
@@ -45,6 +46,7 @@ MARGINS_S = (1.0, ZERO_FEATURES, 2.0)
 MAX_WINDOW_S = 29.0  # beyond this, the full window anyway
 TOKENS_PER_S = 8  # fast English speech is about 4 tokens a second
 MIN_TOKENS = 12
+WORDS_PER_S = 5  # an upper bound for words a second, with the pre-roll and pause counted in
 MAX_COMPRESSION = 2.4  # faster-whisper's compression_ratio_threshold
 
 
@@ -80,48 +82,35 @@ def repeats_a_phrase(text: str) -> bool:
             or any(c >= 2 for c in _counts(words, 4).values()))
 
 
-def _plain_words(text: str) -> tuple[list[str], list[int]]:
-    """The words of `text` without case or punctuation, and where each is in `text.split()`."""
-    plain, where = [], []
-    for i, token in enumerate(text.split()):
-        word = "".join(ch for ch in token.lower() if ch.isalnum() or ch == "'")
-        if word:
-            plain.append(word)
-            where.append(i)
-    return plain, where
+def few_words_over_and_over(text: str) -> bool:
+    """Five words or more, of which at most two in five differ: "Front, left, left, front,
+    left. Front," (a short window on "Front left"). A real request that does this is rare;
+    it only costs another decode."""
+    words = [w.strip(".,!?;:\"'").lower() for w in text.split()]
+    words = [w for w in words if w]
+    return len(words) >= 5 and len(set(words)) * 5 <= len(words) * 2
 
 
-def loop_head(text: str) -> str | None:
-    """The first pass of a loop that was cut short, or None when `text` is not one.
-
-    When a short window runs out of audio, the decoder often starts over: "Weasels have eaten
-    our phone system. Weasels have eaten our phone system. We" (all three margins of that real
-    recording), "Bobby ripped the ledger. Bobby ripped the ledger. Bobby ripped". Two whole
-    copies and a piece of a third are a loop, not speech: the first copy is the words. Copies
-    that end whole ("front, left, front, left") could be someone saying it again, so they are
-    not taken apart here (the guards refuse them and another margin is tried)."""
-    plain, where = _plain_words(text)
-    spoken = " ".join(plain)
-    for k in range(1, len(plain) // 2 + 1):
-        unit = " ".join(plain[:k]) + " "
-        if len(spoken) <= 2 * len(unit):
-            break  # no room left for two whole copies and a piece
-        if (len(spoken) + 1) % len(unit) == 0:
-            continue  # ends with a whole copy
-        if spoken == (unit * (len(spoken) // len(unit) + 1))[:len(spoken)]:
-            return " ".join(text.split()[:where[k - 1] + 1])
-    return None
+def words_it_holds(seconds: float) -> int:
+    """More words than this in `seconds` of audio is not speech (fast speech is about 4 a
+    second; a loop on a short window easily says 6 words in 0.8 s)."""
+    return 2 + math.floor(seconds * WORDS_PER_S)
 
 
-def runaway(text: str, n_tokens: int, budget: int) -> str | None:
-    """Why a trimmed decode is not to be trusted, or None. (A loop cut short is taken apart
-    before this, by `loop_head`.)"""
+def runaway(text: str, n_tokens: int, budget: int, seconds: float | None = None) -> str | None:
+    """Why a trimmed decode of `seconds` of audio is not to be trusted, or None. (A loop
+    that says the utterance again is cut down to its first pass before this:
+    whisper_loops.py.)"""
     if n_tokens >= budget:
         return f"reached its token budget ({budget})"
+    if seconds is not None and len(text.split()) > words_it_holds(seconds):
+        return "more words than the audio holds"
     if compression_ratio(text) > MAX_COMPRESSION:
         return "repeats itself (compression)"
     if repeats_a_phrase(text):
         return "repeats a phrase"
+    if few_words_over_and_over(text):
+        return "says a few words over and over"
     return None
 
 
@@ -184,9 +173,9 @@ class TrimmedDecoder:
             suppress_blank=True, suppress_tokens=self.suppress, return_scores=False)[0]
         tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
         text = self.tokenizer.decode(tokens).strip()
-        head = loop_head(text)
+        head = first_pass(text)
         if head is not None:  # started over when the audio ran out: its first pass is the words
-            self.last_refusal = runaway(head, 0, budget)
+            self.last_refusal = runaway(head, 0, budget, seconds)
             return None if self.last_refusal else head
-        self.last_refusal = runaway(text, len(tokens), budget)
+        self.last_refusal = runaway(text, len(tokens), budget, seconds)
         return None if self.last_refusal else text

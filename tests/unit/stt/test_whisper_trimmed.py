@@ -11,7 +11,8 @@ from assistant.evaluation.stt_measure import wer
 from assistant.stt import whisper_trimmed
 from assistant.stt.whisper import WhisperRecognizer
 from assistant.stt.whisper_trimmed import (
-    compression_ratio, loop_head, repeats_a_phrase, runaway, token_budget,
+    compression_ratio, few_words_over_and_over, repeats_a_phrase, runaway, token_budget,
+    words_it_holds,
 )
 
 
@@ -33,21 +34,20 @@ def test_a_loop_is_refused_and_a_sentence_is_not():
                             "faced us. It's easy to tell the depth of a well")
 
 
-def test_a_loop_cut_short_gives_its_first_pass():
-    # what all three margins made of a real recording, and a partial's loop on one word
-    assert loop_head("Weasles have eaten our phone system. Weasles have eaten our phone "
-                     "system. We") == "Weasles have eaten our phone system."
-    assert loop_head("Bobby ripped the ledger. Bobby ripped the ledger. Bobby ripped") == \
-        "Bobby ripped the ledger."
-    assert loop_head("Weasels Weasels Weasels Weas") == "Weasels"
+def test_more_words_than_the_audio_holds_is_refused():
+    assert words_it_holds(1.0) < 8
+    assert runaway("one two three four five six seven eight", 9, 40, seconds=1.0) == \
+        "more words than the audio holds"
+    # the fastest of the real English clips: 3.7 words a second, pre-roll and pause counted
+    assert runaway("the north wind and the sun", 8, 40, seconds=1.63) is None
 
 
-def test_whole_copies_and_ordinary_speech_are_not_taken_apart():
-    assert loop_head("Bobby Rip the Ledger. Bobby Rip the Ledger.") is None  # said twice?
-    assert loop_head("front, left, front, left, front, left,") is None
-    assert loop_head("Go left. Go") is None  # one copy and a piece: too little to call a loop
-    assert loop_head("ask not what your country can do for you ask what you can do") is None
-    assert loop_head("") is None
+def test_a_few_words_over_and_over_is_refused():
+    assert few_words_over_and_over("Front, left, left, front, left. Front,")
+    assert runaway("Front, left, left, front, left. Front,", 8, 40) == \
+        "says a few words over and over"
+    assert not few_words_over_and_over("Please, please, please help me")
+    assert not few_words_over_and_over("no no no")  # too short to tell
 
 
 @pytest.fixture(scope="module")
