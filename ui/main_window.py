@@ -31,7 +31,7 @@ from assistant.events import (
     FinalTranscript, Notice, PartialTranscript, SpeechEnded, SpeechStarted, StatusChanged,
     TimersChanged, TurnCompleted, TurnHeld,
 )
-from ui import first_run, screen_fit
+from ui import first_run, screen_fit, window_memory
 from ui.banner import Banner, BannerArea
 from ui.talk_keys import SpaceToTalk
 from ui.widgets.conversation import ConversationView
@@ -91,6 +91,7 @@ class MainWindow(QMainWindow):
         self._core_state = ("loading", "")  # the state the session last reported
         self._build()
         screen_fit.place(self, WANTED_SIZE)
+        window_memory.restore(self)  # where the person left it, fitted to this screen
         self._fit_panels()  # before the first layout, so a narrow screen never sees the column
         controller.bridge.delivered.connect(self.on_events)
         controller.started.connect(self._on_started)
@@ -366,6 +367,7 @@ class MainWindow(QMainWindow):
         widget.style().polish(widget)
 
     def closeEvent(self, event) -> None:
+        window_memory.save(self)
         self.space.uninstall()
         self.level.timer.stop()
         self.timers.tick.stop()

@@ -67,7 +67,9 @@ def test_without_audio_devices_the_text_box_still_answers(open_window, qtbot, re
                     timeout=5000)
     warnings = " ".join(text for level, text in window.banner.messages() if level == "warning")
     assert "Typed questions still work" in warnings
-    assert window.input.isEnabled()
+    assert "--" not in warnings and "Settings > Audio > Microphone" in warnings
+    qtbot.waitUntil(lambda: window.state.state == "typing", timeout=5000)  # not "Listening"
+    assert window.input.isEnabled() and not window.talk.isEnabled()
     qtbot.keyClicks(window.input, "Say hello.")
     qtbot.keyClick(window.input, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: window.conversation.turns[-1].reply.finished, timeout=60_000)

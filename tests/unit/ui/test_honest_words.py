@@ -43,7 +43,8 @@ def test_without_a_microphone_it_says_typing_only_not_listening(open_window, qtb
 def test_a_microphone_that_goes_away_and_comes_back(open_window, qtbot):
     window = open_window()
     session = window.controller.session
-    assert window.state.state == "listening" and window.talk.isEnabled()
+    qtbot.waitUntil(lambda: window.state.state == "listening", timeout=2000)
+    assert window.talk.isEnabled()
     session.source = SimpleNamespace(error="The microphone 'USB' stopped delivering audio.")
     post(window, qtbot, Notice(message="The microphone 'USB' stopped delivering audio. "
                                "Listening resumes by itself when it is back.", level="warning"))

@@ -123,3 +123,19 @@ def test_timers_stay_in_a_narrow_window(open_window, qtbot):
     qtbot.wait(50)
     assert window.timers.isVisible() and window.side.isAncestorOf(window.timers)
     assert not off_the_window(window)
+
+
+def test_it_comes_back_where_it_was_left_fitted_to_the_screen(open_window, qtbot, config_dir):
+    window = open_window(start=False)
+    window.setGeometry(QRect(40, 60, 700, 500))
+    qtbot.wait(20)
+    window.close()
+    assert (config_dir / "window.json").is_file()
+    again = open_window(start=False)  # the next start
+    assert again.geometry() == QRect(40, 60, 700, 500)
+    again.setGeometry(QRect(0, 0, 3000, 2000))  # as if kept on a large monitor
+    again.close()
+    laptop = open_window(start=False)
+    available = laptop.screen().availableGeometry()
+    assert available.contains(laptop.geometry()), (laptop.geometry(), available)
+    assert not off_the_window(laptop)
