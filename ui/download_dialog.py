@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.modelstore.manager import DownloadCancelled, human_size
+from ui.wording import for_window
 from ui.workers import Throttle, run_in_thread
 
 KIND_TITLES = {"stt-vosk": "Vosk speech models", "stt-whisper": "Whisper speech models",
@@ -191,7 +192,7 @@ class DownloadDialog(QDialog):
         return self._job is not None
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
+        self.status.setText(for_window(text))
         self.status.setObjectName("fieldError" if error else "")
         self.status.setStyleSheet("color:#c0392b;" if error else "")
 

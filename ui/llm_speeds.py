@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from assistant.llm.speed_estimate import CONVERSATIONAL_TTFT_MS
+from ui.wording import for_window
 from ui.workers import run_in_thread
 
 log = logging.getLogger(__name__)
@@ -147,5 +148,5 @@ class LlmSpeeds(QWidget):
         return self._job is not None
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
+        self.status.setText(for_window(text))
         self.status.setStyleSheet("color:#c0392b;" if error else "")

@@ -15,6 +15,7 @@ SPEAKER = "Settings > Audio > Speaker"
 STT_ENGINE = "Settings > Speech recognition > Engine"
 STT_MODELS = "Settings > Speech recognition"
 LLM_MODEL = "Settings > Language model > Model"
+LLM_PAGE = "Settings > Language model"
 VOICE_ENGINE = "Settings > Voice > Engine"
 API_PORT = "Settings > Listening > API port"
 
@@ -33,6 +34,9 @@ REWRITES = [
      rf"Download \1 in {STT_MODELS} (Download…)"),
     (r"run:? `?voice-assistant models download ((?:vosk|whisper)-[\w.-]*\w)`?",
      rf"download \1 in {STT_MODELS} (Download…)"),
+    # a language model (the message says LLM): the Download… button of its page
+    (r"(LLM[^.;]*); run:? `?voice-assistant models download ([\w.-]*\w)`?",
+     rf"\1; download \2 in {LLM_PAGE} (Download…)"),
     (r"with 'voice-assistant models download ((?:vosk|whisper)-[\w.-]*\w)'",
      rf"(\1) in {STT_MODELS} (Download…)"),
     (r"with 'voice-assistant models download ID'", f"in {STT_MODELS} (Download…)"),

@@ -111,3 +111,14 @@ def test_the_vosk_notice_is_shown_once_and_remembered(open_window, qtbot, config
     assert (config_dir / "told.json").is_file()
     post(again, qtbot, Notice(message="The new models are loaded.", level="info"))
     assert len(again.banner.messages()) == 1  # other notices as ever
+
+
+def test_a_language_model_to_download_names_its_page():
+    worded = for_window("LLM model 'qwen' is not installed; run: voice-assistant models "
+                        "download qwen")
+    assert worded == ("LLM model 'qwen' is not installed; download qwen in Settings > "
+                      "Language model (Download…)")
+    # a model the window has no Download button for keeps its command
+    assert "voice-assistant models download smart-turn" in for_window(
+        "The end-of-turn model is missing; download it again with: voice-assistant models "
+        "download smart-turn-v3")
