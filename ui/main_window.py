@@ -222,6 +222,8 @@ class MainWindow(QMainWindow):
     # --- what the person does ---------------------------------------------------------------
 
     def press(self) -> None:
+        if not self.talk.isEnabled():  # no microphone: nothing to hear with
+            return
         self.talk.setProperty("held", True)
         self._restyle(self.talk)
         self.controller.session.press()

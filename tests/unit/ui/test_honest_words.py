@@ -34,6 +34,8 @@ def test_without_a_microphone_it_says_typing_only_not_listening(open_window, qtb
     assert "no microphone" in window.state.detail.text()
     assert not window.talk.isEnabled()
     assert "Settings > Audio > Microphone" in window.talk.toolTip()
+    window.press()  # the Space bar: nothing to hear with
+    assert "press" not in window.controller.session.calls
     window.input.setText("what time is it")
     window.send_button.click()  # typing works
     qtbot.waitUntil(lambda: window.conversation.turns[-1].reply.finished, timeout=5000)
