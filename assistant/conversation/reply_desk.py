@@ -4,7 +4,8 @@ off, writing down what the workers and the speaker report, and finishing the tur
 A skill (assistant/skills/) answers what it knows without the LLM: the time, timers, "stop".
 Its reply goes through the same stages as the LLM's (chunks, voice, output, speaker); what it
 does (set a timer) is done when the reply is committed, never for a speculative reply that
-is thrown away, and its exchange stays out of the LLM's history.
+is thrown away, and its exchange stays out of the LLM's history. A "stop" that opens a longer
+utterance ("Stop. What time is it in Tokyo?") is the act of cutting in: the rest is answered.
 
 Cancellation is one generation counter (`Floor.generation`). Starting a reply or cutting one
 off bumps it; every stage drops work of older generations. The speaker learns the new
@@ -28,6 +29,7 @@ from assistant.events import (
     TextChunk, TurnCompleted,
 )
 from assistant.llm.history import ChatHistory
+from assistant.skills.intents import after_stop
 
 
 class ReplyDesk:
@@ -68,9 +70,11 @@ class ReplyDesk:
             turn.barge_in = True
         turn.generation = self._bump()
         turn.user_text = text
+        # "Stop. What time is it in Tokyo?": the stop cut the last reply off; the rest is asked
+        asked = after_stop(text) or text
         turn.committed = not speculative
         turn.speculative_text = text if speculative else None
-        turn.skill = skill if skill is not None else self._skill_for(turn, text)
+        turn.skill = skill if skill is not None else self._skill_for(turn, asked)
         self.floor.replying = turn
         if speculative:
             self.output.hold(turn.generation)
@@ -83,7 +87,7 @@ class ReplyDesk:
                 turn.skill.act()
         else:
             request = ReplyRequest(turn_id=turn.turn_id, generation=turn.generation,
-                                   messages=self.history.messages_for(text),
+                                   messages=self.history.messages_for(asked),
                                    max_sentences=self.settings.max_reply_sentences)
         self.workers.submit(request)
         self.publish(StatusChanged(t_ns=self.clock.now_ns(), state="thinking",

@@ -110,6 +110,16 @@ _ASKING = re.compile(r"^(?:(?:can|could|would|will) you (?:please )?(?:tell me|s
                      r"|(?:do|did) you know|tell me|i'd like to know|i want to know"
                      r"|i wonder|let me know)\s+")
 _CUTOFF = 86  # rapidfuzz ratio (0-100) for a whole-utterance match
+# "Stop. What time is it in Tokyo?", "Wait, wait, tell me about cats instead": the stop is the
+# act of cutting in; what follows is what is asked. Without punctuation between them (Vosk
+# writes none) the next words must open a request: "wait for me" is not a stop.
+_STOP_WORDS = (r"(?:(?:okay|ok|no|oh)\W+)?(?:stop(?:\W+(?:it|that|talking|stop|please))?"
+               r"|wait(?:\W+wait)?|hold on|hang on)")
+_OPENERS = ("what|what's|whats|when|where|who|whose|how|why|which|tell|can|could|would|will|"
+            "please|set|play|give|say|is|are|do|does|did|i|i'm|let's|lets|no|actually|instead")
+_LEADING_STOP = re.compile(
+    rf"^\W*{_STOP_WORDS}(?:\s*[,.!?;:-]+\W*|\s+(?:and|please)\s+|\s+(?=(?:{_OPENERS})\b))"
+    r"(?P<rest>\w.*)$", re.IGNORECASE | re.DOTALL)
 # "what time is it in tokyo": a time or date request, then the place (no digits: "the time
 # in 10 minutes" names none)
 _IN_PLACE = re.compile(r"^(?P<ask>.+?)\s+(?:over |out |down |up )?in\s+(?P<place>[a-z][a-z' ]*)$")
@@ -180,6 +190,26 @@ def _whole_request(text: str) -> Intent | None:
         return None
     best = process.extractOne(text, _WHOLE.keys(), scorer=fuzz.ratio, score_cutoff=_CUTOFF)
     return _WHOLE[best[0]] if best is not None else None
+
+
+def after_stop(text: str) -> str | None:
+    """What a longer utterance asks after the "stop" (or "wait", "hold on") it opens with, or
+    None when it does not open so, or when what follows is a word or another stop ("stop it
+    now", "stop! what?" stay a stop; "stop, what time is it?" is the time)."""
+    match = _LEADING_STOP.match(text.strip())
+    if match is None:
+        return None
+    whole = understand(text)
+    if whole is not None and not isinstance(whole, StopTalking):
+        return None  # "stop the timer": a request of its own
+    rest = match["rest"].strip()
+    while (again := _LEADING_STOP.match(rest)) is not None:  # "stop, stop, stop. Can you..."
+        rest = again["rest"].strip()
+    if len(rest.split()) < 2:
+        return None  # "stop! what?": too little to answer
+    if isinstance(_whole_request(_trim_fillers(normalize(rest))), StopTalking):
+        return None  # "stop, be quiet": a stop all through
+    return rest
 
 
 def understand(text: str) -> Intent | None:

@@ -90,6 +90,33 @@ def test_stop_ends_the_reply_and_starts_no_other():
     assert [t.role for t in stage.conversation.history.turns] == ["user", "assistant"]
 
 
+def test_stop_then_a_question_over_a_reply_answers_the_question():
+    stage = Stage(lines=["tell me a story", "Stop. What time is it in Tokyo?"], reply=STORY,
+                  skills=True)
+    spoken(stage, after_ms=600)
+    assert len(stage.of(PlaybackStarted)) == 1
+    stage.feed(quiet(800), tone(900), quiet(3000))  # cuts in while the story plays
+    story, question = stage.completed()
+    assert story.interrupted
+    assert question.metrics["skill"] == "time"
+    assert question.reply_text.startswith("In Tokyo it's ")
+    assert stage.llm.asked == ["tell me a story"]  # the story was not asked for again
+    assert [t for t, _ in stage.chunk_starts() if t == question.turn_id]  # it was said
+
+
+def test_stop_then_a_question_for_the_llm_asks_only_the_question():
+    stage = Stage(lines=["tell me a story", "Wait, tell me about cats instead."], reply=STORY)
+    spoken(stage, after_ms=600)
+    stage.feed(quiet(800), tone(900), quiet(3000))
+    stage.wait(8000)
+    story, cats = stage.completed()
+    assert story.interrupted
+    assert stage.llm.asked == ["tell me a story", "tell me about cats instead."]
+    # the story goes into the history as far as it was heard, marked as cut off
+    heard = stage.conversation.history.turns[1]
+    assert heard.role == "assistant" and heard.interrupted
+
+
 def test_say_that_again_repeats_the_whole_last_reply():
     stage = Stage(lines=["what is the capital of france", "say that again"],
                   reply="Paris is the capital of France.", skills=True)

@@ -139,3 +139,23 @@ def test_the_reply_eval_prompts_are_left_to_the_language_model():
             for case in CASES for text in [*case.get("before", []), case["say"]]]
     assert len(said) > 60
     assert [text for text in said if understand(text) is not None] == []
+
+
+def test_a_stop_that_opens_a_request_gives_way_to_it():
+    from assistant.skills.intents import after_stop
+
+    assert after_stop("Stop. What time is it in Tokyo?") == "What time is it in Tokyo?"
+    assert after_stop("stop what time is it in tokyo") == "what time is it in tokyo"  # Vosk
+    assert after_stop("Wait, tell me about cats instead.") == "tell me about cats instead."
+    assert after_stop("No, stop. Tell me about dogs.") == "Tell me about dogs."
+    assert after_stop("Stop, stop, stop. Can you tell me a joke?") == "Can you tell me a joke?"
+    assert after_stop("Stop and just tell me the weather.") == "just tell me the weather."
+
+
+def test_a_stop_alone_or_a_request_with_stop_in_it_stays_what_it_is():
+    from assistant.skills.intents import after_stop
+
+    for text in ("stop", "Stop it.", "Stop it now.", "Stop! What?", "Stop talking please.",
+                 "Stop the timer.", "Wait for me at the station.",
+                 "Stopping by woods on a snowy evening", "I said stop. What time is it?"):
+        assert after_stop(text) is None, text
