@@ -57,7 +57,7 @@ bench: setup
 # recognizer, Whisper, under a virtual display.
 screenshot: setup
 	$(PY) -m assistant.evaluation.bench_dialogs --out $(DIALOGS) --language en
-	xvfb-run -a -s "-screen 0 1280x900x24" env QT_QPA_PLATFORM=xcb \
+	xvfb-run -a -s "-screen 0 1280x800x24" env QT_QPA_PLATFORM=xcb \
 		.venv/bin/voice-assistant --stt-engine whisper \
 		--replay $(DIALOGS)/questions-en-us.wav --screenshot docs/screenshot.png \
 		--quit-after 60
