@@ -52,6 +52,8 @@ FOLD_WIDTH = 900  # narrower than this, the side column folds away
 BANNER_SHARE = 0.25  # of the window's height, at most, before the banner scrolls
 TALK_TIP = "Hold while you speak (or hold the Space bar); let go when done"
 NO_MIC_TIP = "No microphone: plug one in, or choose one in Settings > Audio > Microphone"
+NO_MIC_HINT = ("No microphone: type your question below, or plug one in (Settings > Audio > "
+               "Microphone).")
 
 
 def microphone_missing(session) -> bool:
@@ -89,6 +91,7 @@ class MainWindow(QMainWindow):
         self.model_manager = model_manager
         self.setWindowTitle("Voice Assistant")
         self._core_state = ("loading", "")  # the state the session last reported
+        self._mic_missing = False
         self._build()
         screen_fit.place(self, WANTED_SIZE)
         window_memory.restore(self)  # where the person left it, fitted to this screen
@@ -272,7 +275,7 @@ class MainWindow(QMainWindow):
         self.open_mic.setText("Open mic: on" if on else "Open mic: off")
         hint = ("Just talk; I answer when you pause. Hold Space to keep talking through pauses."
                 if on else "Hold the button or the Space bar and speak, or type below.")
-        self.transcript.set_placeholder(hint)
+        self.transcript.set_placeholder(NO_MIC_HINT if self._mic_missing else hint)
 
     def open_settings(self) -> None:
         from ui.settings_dialog import SettingsDialog
@@ -330,6 +333,9 @@ class MainWindow(QMainWindow):
             self.state.label.setText(BUSY_WORDS[state])
         self.talk.setEnabled(not missing)
         self.talk.setToolTip(NO_MIC_TIP if missing else TALK_TIP)
+        if missing != self._mic_missing:
+            self._mic_missing = missing
+            self._sync_mode()  # the hint under "You are saying"
 
     def show_notice(self, message: str, level: str = "info") -> None:
         if not told_once.first_time(message):  # the Vosk notice, after the first time

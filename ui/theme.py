@@ -79,6 +79,7 @@ QPushButton#talk {
 }
 QPushButton#talk:hover { background: #3363c4; }
 QPushButton#talk:pressed, QPushButton#talk[held="true"] { background: #244a99; }
+QPushButton#talk:disabled { background: #c9d1dc; color: #f4f6f9; }
 QPushButton#stop { color: #c0392b; }
 QLineEdit, QPlainTextEdit {
     border: 1px solid #c9d1dc; border-radius: 6px; padding: 5px 7px; background: #ffffff;

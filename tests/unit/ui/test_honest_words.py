@@ -34,6 +34,7 @@ def test_without_a_microphone_it_says_typing_only_not_listening(open_window, qtb
     assert "no microphone" in window.state.detail.text()
     assert not window.talk.isEnabled()
     assert "Settings > Audio > Microphone" in window.talk.toolTip()
+    assert "No microphone" in window.transcript.text()  # not "Just talk"
     window.press()  # the Space bar: nothing to hear with
     assert "press" not in window.controller.session.calls
     window.input.setText("what time is it")
@@ -55,6 +56,7 @@ def test_a_microphone_that_goes_away_and_comes_back(open_window, qtbot):
     post(window, qtbot, Notice(message="The microphone 'USB' is back; listening again.",
                                level="info"))
     assert window.state.state == "listening" and window.talk.isEnabled()
+    assert "No microphone" not in window.transcript.text()
 
 
 def core_messages() -> list[str]:
