@@ -40,7 +40,7 @@ from ui.widgets.level_meter import LevelMeter
 from ui.widgets.state_indicator import StateIndicator
 from ui.widgets.timers import TimersPanel
 from ui.widgets.transcript import TranscriptView
-from ui.wording import for_window
+from ui.wording import MIC, for_window
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,8 @@ SIDE_WIDTH = 336  # the timers and latency column, its scroll bar included
 FOLD_WIDTH = 900  # narrower than this, the side column folds away
 BANNER_SHARE = 0.25  # of the window's height, at most, before the banner scrolls
 TALK_TIP = "Hold while you speak (or hold the Space bar); let go when done"
-NO_MIC_TIP = "No microphone: plug one in, or choose one in Settings > Audio > Microphone"
-NO_MIC_HINT = ("No microphone: type your question below, or plug one in (Settings > Audio > "
-               "Microphone).")
+NO_MIC_TIP = f"No microphone: plug one in, or choose one in {MIC}"
+NO_MIC_HINT = f"No microphone: type your question below, or plug one in ({MIC})."
 
 
 def microphone_missing(session) -> bool:

@@ -57,3 +57,22 @@ def test_the_dialog_opens_inside_the_screen(qtbot, manager):
     qtbot.wait(20)
     assert dialog.screen().availableGeometry().contains(dialog.geometry())
 
+
+
+def test_the_places_the_window_names_exist(qtbot, manager):
+    """Every "Settings > Tab > Field" that ui/wording.py puts in a message is a tab of the
+    dialog with a field of that name."""
+    from ui import wording
+
+    dialog = SettingsDialog(Settings(), model_manager=manager)
+    qtbot.addWidget(dialog)
+    tabs = {dialog.tabs.tabText(i): dialog.tabs.widget(i) for i in range(dialog.tabs.count())}
+    places = {getattr(wording, name) for name in dir(wording)
+              if isinstance(getattr(wording, name), str)
+              and getattr(wording, name).startswith("Settings > ")}
+    assert len(places) >= 7
+    for place in places:
+        _settings, tab, *field = place.split(" > ")
+        assert tab in tabs, place
+        labels = {label.text() for label in tabs[tab].findChildren(QLabel)}
+        assert not field or field[0] in labels, place
