@@ -156,7 +156,7 @@ def run_app(args, settings: Settings) -> int:
     controller = SessionController(settings, make_session_factory(args, settings),
                                    getattr(args, "config", None))
     manager = ModelManager()
-    window = MainWindow(controller, manager)
+    window = MainWindow(controller, manager, remember_place=replay is None)
     reporter.reported.connect(lambda message: window.show_notice(message, "error"))
     controller.started.connect(
         lambda ok: None if ok else fail(controller.session.error or "The conversation could not start."))

@@ -84,16 +84,20 @@ def card(*widgets: QWidget, spacing: int = 8) -> QFrame:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, controller, model_manager=None):
+    def __init__(self, controller, model_manager=None, remember_place: bool = True):
+        """`remember_place`: open where the person left it, and keep where they leave it (not
+        for a replay, whose screenshot is the same on every machine)."""
         super().__init__()
         self.controller = controller
         self.model_manager = model_manager
+        self.remember_place = remember_place
         self.setWindowTitle("Voice Assistant")
         self._core_state = ("loading", "")  # the state the session last reported
         self._mic_missing = False
         self._build()
         screen_fit.place(self, WANTED_SIZE)
-        window_memory.restore(self)  # where the person left it, fitted to this screen
+        if remember_place:
+            window_memory.restore(self)  # where the person left it, fitted to this screen
         self._fit_panels()  # before the first layout, so a narrow screen never sees the column
         controller.bridge.delivered.connect(self.on_events)
         controller.started.connect(self._on_started)
@@ -374,7 +378,8 @@ class MainWindow(QMainWindow):
         widget.style().polish(widget)
 
     def closeEvent(self, event) -> None:
-        window_memory.save(self)
+        if self.remember_place:
+            window_memory.save(self)
         self.space.uninstall()
         self.level.timer.stop()
         self.timers.tick.stop()

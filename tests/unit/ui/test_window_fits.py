@@ -139,3 +139,20 @@ def test_it_comes_back_where_it_was_left_fitted_to_the_screen(open_window, qtbot
     available = laptop.screen().availableGeometry()
     assert available.contains(laptop.geometry()), (laptop.geometry(), available)
     assert not off_the_window(laptop)
+
+
+def test_a_replay_neither_takes_nor_keeps_the_place(qtbot, config_dir):
+    from ui.controller import SessionController
+    from ui.main_window import MainWindow
+    from unit.ui.fakes import FakeSession
+
+    from assistant.config import Settings
+
+    controller = SessionController(Settings(), lambda s, on_event: FakeSession(s, on_event),
+                                   config_dir / "s.toml")
+    window = MainWindow(controller, remember_place=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.close()
+    controller.shutdown()
+    assert not (config_dir / "window.json").exists()
