@@ -148,6 +148,8 @@ class ApiSettings:
     # the desktop app also serves the local API (docs/API.md) from its own conversation
     enabled: bool = False
     port: int = field(default=8765, metadata=_range(1, 65535))  # on 127.0.0.1 only
+    # /v1/transcribe refuses longer recordings (413), read from the file's header
+    max_audio_minutes: int = field(default=10, metadata=_range(1, 180))
 
 
 @dataclass

@@ -18,6 +18,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from assistant import __version__
+from assistant.audio.devices import SAMPLE_RATE
+from assistant.audio.speech_spans import speech_spans
 from assistant.errors import ModelError, UserError
 from assistant.server.audio_body import BadAudio, decode_audio
 from assistant.server.guard import MAX_BODY_BYTES, MAX_TEXT_CHARS, bearer_ok
@@ -103,18 +105,29 @@ async def health(request: Request) -> JSONResponse:
 
 @guarded
 async def transcribe(request: Request, api) -> JSONResponse:
-    samples = decode_audio(await read_body(request))
+    body = await read_body(request)
+    limit_s = api.settings.api.max_audio_minutes * 60
+    samples = await run_in_threadpool(decode_audio, body, limit_s)
+    del body
 
     def work():
+        """Only what the endpointer hears as speech is decoded, as `transcribe` does."""
+        texts, words = [], []
         with api.pool.borrow() as engines:
-            transcript = engines.recognizer.transcribe_once(samples, words=True)
-            return transcript, engines.recognizer.engine
+            for first, end in speech_spans(engines.endpointer, samples):
+                heard = engines.recognizer.transcribe_once(samples[first:end], words=True)
+                if heard.text:
+                    texts.append(heard.text)
+                offset = first / SAMPLE_RATE
+                words += [(w, offset) for w in heard.words]
+            return " ".join(texts), words, engines.recognizer.engine
 
-    transcript, engine = await run_in_threadpool(work)
+    text, words, engine = await run_in_threadpool(work)
     return JSONResponse({
-        "text": transcript.text, "engine": engine,
-        "words": [{"word": w.word, "start_s": round(w.start_s, 3), "end_s": round(w.end_s, 3),
-                   "confidence": round(w.confidence, 3)} for w in transcript.words]})
+        "text": text, "engine": engine,
+        "words": [{"word": w.word, "start_s": round(w.start_s + offset, 3),
+                   "end_s": round(w.end_s + offset, 3), "confidence": round(w.confidence, 3)}
+                  for w, offset in words]})
 
 
 @guarded

@@ -78,6 +78,58 @@ def test_bad_audio_gets_one_clear_sentence(api, body, status, says):
     assert says in message and "\n" not in message and "Traceback" not in message
 
 
+def test_words_come_at_their_place_in_the_recording(api, speech):
+    words = trim(speech("what is the capital of france"))
+    body = wav_bytes(np.concatenate([silence(5.0), words, silence(1.0)]))
+    response = httpx.post(api.url + "/v1/transcribe", content=body, headers=api.headers,
+                          timeout=60)
+    said = response.json()
+    assert "france" in said["text"].lower()
+    assert 4.5 <= said["words"][0]["start_s"] <= 5.5, said["words"][0]  # not at 0
+
+
+def _fixture(real_audio, name: str) -> bytes:
+    audio, rate = soundfile.read(str(real_audio(name)), dtype="float32", always_2d=True)
+    return wav_bytes((audio.mean(axis=1) * 32767).astype(np.int16), rate=rate)
+
+
+def test_no_words_from_silence_noise_or_music(api, real_audio):
+    """Only what the speech detector hears is decoded: Whisper made "you you you" of
+    twenty minutes of silence (ten is the most a request may hold)."""
+    rng = np.random.default_rng(3)
+    bodies = {
+        "nine minutes of silence": _long_flac(9 * 60),
+        "white noise": wav_bytes(rng.normal(0, 2000, 16000 * 10).astype(np.int16)),
+        "recorded room noise": _fixture(real_audio, "alsa-noise.wav"),
+        "a ringtone melody": _fixture(real_audio, "freedesktop-phone-incoming-call.oga"),
+        "a bell": _fixture(real_audio, "freedesktop-bell.oga"),
+    }
+    for what, body in bodies.items():
+        response = httpx.post(api.url + "/v1/transcribe", content=body, headers=api.headers,
+                              timeout=120)
+        assert response.status_code == 200, (what, response.text)
+        assert response.json()["text"] == "", (what, response.json()["text"])
+        assert response.json()["words"] == []
+
+
+def _long_flac(seconds: int) -> bytes:
+    out = io.BytesIO()
+    with soundfile.SoundFile(out, "w", 16000, 1, format="FLAC", subtype="PCM_16") as sound:
+        for _ in range(seconds // 60):
+            sound.write(np.zeros(16000 * 60, np.int16))
+    return out.getvalue()
+
+
+def test_a_recording_over_the_time_limit_is_refused_from_its_header(api):
+    body = _long_flac(3 * 3600)  # three hours: a few hundred kilobytes
+    response = httpx.post(api.url + "/v1/transcribe", content=body, headers=api.headers,
+                          timeout=60)
+    assert response.status_code == 413
+    message = response.json()["error"]
+    assert "limit is 10 min" in message and "\n" not in message
+    assert httpx.get(api.url + "/v1/health").status_code == 200
+
+
 def test_a_body_over_the_limit_is_refused_with_413(api):
     from assistant.server.guard import MAX_BODY_BYTES
 
