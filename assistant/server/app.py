@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
-from starlette.responses import FileResponse
+from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -42,6 +44,7 @@ class Api:
     voices: object = None
     clock: object = DEFAULT_CLOCK
     _own_history: object = field(default=None, repr=False)
+    _history_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self):
         from assistant.server.voices import Voices
@@ -58,9 +61,24 @@ class Api:
             self.skills = lambda: own
 
     def _server_history(self, llm):
-        if self._own_history is None:
-            self._own_history = llm.new_history()
-        return self._own_history
+        with self._history_lock:  # two first requests at once make one history
+            if self._own_history is None:
+                self._own_history = llm.new_history()
+            return self._own_history
+
+
+async def http_error(request, exc: HTTPException) -> JSONResponse:
+    """Errors outside the endpoints (no such path, a method it does not take) are JSON too,
+    one sentence, as docs/API.md says of every error."""
+    if exc.status_code == 404:
+        message = f"There is no {request.url.path}; the endpoints are listed in docs/API.md."
+    elif exc.status_code == 405:
+        allowed = exc.headers.get("Allow", "") if exc.headers else ""
+        message = (f"{request.url.path} does not take {request.method}"
+                   + (f"; use {allowed}." if allowed else "."))
+    else:
+        message = f"{exc.detail}."
+    return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def page(request):
@@ -81,6 +99,7 @@ def build_app(api: Api) -> Starlette:
     # a request must name this machine: a page on a site whose name was made to resolve to
     # 127.0.0.1 (DNS rebinding) sends its own name, and gets 400
     hosts = Middleware(TrustedHostMiddleware, allowed_hosts=["127.0.0.1", "localhost", "[::1]"])
-    app = Starlette(routes=routes, middleware=[hosts])
+    app = Starlette(routes=routes, middleware=[hosts],
+                    exception_handlers={HTTPException: http_error})
     app.state.api = api
     return app

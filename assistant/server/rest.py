@@ -225,7 +225,12 @@ async def _reply_events(api, text: str):
             yield _event(kind, piece)
     finally:
         stop.set()  # the client left (or everything was sent): the worker ends at once
-        del worker
+        worker.add_done_callback(_worker_done)  # its end is seen, even after the client's
+
+
+def _worker_done(worker: asyncio.Future) -> None:
+    if not worker.cancelled() and worker.exception() is not None:
+        log.error("a streamed reply's worker failed: %s", worker.exception())
 
 
 def _reply_tokens(api, text: str, stop: threading.Event | None = None):
@@ -245,7 +250,7 @@ def _reply_tokens(api, text: str, stop: threading.Event | None = None):
             for event in responder.process(request):
                 if stop is not None and stop.is_set():
                     return
-                if isinstance(event, LlmToken):
+                if isinstance(event, LlmToken) and event.text:  # none empty before "done"
                     yield "token", event.text
                 elif isinstance(event, LlmFinished):
                     said = event.text

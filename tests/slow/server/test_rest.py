@@ -208,6 +208,7 @@ def test_reply_streamed_as_server_sent_events(api):
                 events.append((kind, json.loads(line[6:])["text"]))
     kinds = [k for k, _ in events]
     assert kinds[-1] == "done" and kinds.count("token") >= 3
+    assert all(text for k, text in events if k == "token")  # no empty piece before done
     written = "".join(text for k, text in events if k == "token").strip()
     assert events[-1][1] and written.startswith(events[-1][1][:20])
 
@@ -224,6 +225,15 @@ def test_a_client_that_leaves_mid_stream_frees_the_engines(api):
     while api.pool.in_use and time.monotonic() < deadline:
         time.sleep(0.02)
     assert api.pool.in_use == 0
+
+
+def test_no_such_path_and_a_wrong_method_are_json_errors(api):
+    missing = httpx.get(api.url + "/v1/nothing-here", headers=api.headers)
+    assert missing.status_code == 404
+    assert "docs/API.md" in missing.json()["error"]
+    wrong = httpx.get(api.url + "/v1/reply", headers=api.headers)
+    assert wrong.status_code == 405
+    assert wrong.json()["error"] == "/v1/reply does not take GET; use POST."
 
 
 def test_a_request_that_names_another_host_is_refused(api):
