@@ -38,6 +38,14 @@ class Observers:
             self._thread = threading.Thread(target=self._run, name="observers", daemon=True)
             self._thread.start()
 
+    def flush(self, timeout: float = 2.0) -> bool:
+        """Wait until everything published so far was delivered (False: not in `timeout`)."""
+        if self._thread is None:
+            return True
+        delivered = threading.Event()
+        self._queue.put(delivered)
+        return delivered.wait(timeout)
+
     def stop(self, timeout: float = 3.0) -> None:
         """Deliver everything published so far, then end."""
         thread, self._thread = self._thread, None
@@ -50,6 +58,9 @@ class Observers:
             event = self._queue.get()
             if event is None:
                 return
+            if isinstance(event, threading.Event):  # a flush: all before it is delivered
+                event.set()
+                continue
             for subscriber in self.subscribers:
                 try:
                     subscriber(event)

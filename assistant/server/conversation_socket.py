@@ -141,7 +141,7 @@ async def _converse(websocket: WebSocket, api, engines) -> None:
                 continue
             reply = _control(live, message.get("text") or "")
             if reply == "end" and finishing is None:
-                finishing = asyncio.create_task(_finish(websocket, live))
+                finishing = asyncio.create_task(_finish(websocket, live, outbox))
             elif reply is not None and reply != "end":
                 outbox.send({"type": "error", "message": reply})
             if sender.done():
@@ -188,23 +188,30 @@ async def _send_all(websocket: WebSocket, outbox: _Outbox) -> None:
     try:
         while True:
             item = await outbox.queue.get()
-            if outbox.overflowed:
-                await websocket.close(POLICY, "the client is not reading what is sent")
-                return
-            if isinstance(item, bytes):
-                await websocket.send_bytes(item)
-            else:
-                await websocket.send_text(json.dumps(item, ensure_ascii=False, default=str))
+            try:
+                if outbox.overflowed:
+                    await websocket.close(POLICY, "the client is not reading what is sent")
+                    return
+                if isinstance(item, bytes):
+                    await websocket.send_bytes(item)
+                else:
+                    await websocket.send_text(json.dumps(item, ensure_ascii=False, default=str))
+            finally:
+                outbox.queue.task_done()
     except (WebSocketDisconnect, RuntimeError, OSError):
         pass
 
 
-async def _finish(websocket: WebSocket, live: LiveConversation) -> None:
+async def _finish(websocket: WebSocket, live: LiveConversation, outbox: _Outbox) -> None:
     """After the client's `end`: once everything asked for was said, say `end` and close."""
     while not live.done():
         await asyncio.sleep(0.05)
-    await asyncio.sleep(0.1)  # the last events reach the outbox
+    await run_in_threadpool(live.flush)  # the last events are in the outbox
     live.send({"type": "end"})
-    await asyncio.sleep(0.2)
+    await run_in_threadpool(live.flush)
+    try:  # everything, `end` included, sent before the close
+        await asyncio.wait_for(outbox.queue.join(), timeout=2.0)
+    except asyncio.TimeoutError:
+        pass
     if websocket.client_state == WebSocketState.CONNECTED:
         await websocket.close(1000, "the conversation is over")

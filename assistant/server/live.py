@@ -71,6 +71,10 @@ class LiveConversation:
         """After `end()`: the input is used up and everything it asked for was said."""
         return self.lane.input_finished.is_set() and self.lane.idle()
 
+    def flush(self) -> None:
+        """Every event published so far has been sent (on its way to the client)."""
+        self.lane.observers.flush()
+
     # --- what goes back -------------------------------------------------------------------
 
     def _played(self, samples: np.ndarray, t_ns: int) -> None:
