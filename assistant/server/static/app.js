@@ -43,6 +43,7 @@ let closingTimer = 0;
 // turn_id -> {li, user, reply, chunks: Map, meta, generation: the reply shown, or null}
 const turns = new Map();
 let typed = "";          // a typed question, shown with the next turn (it has no `final`)
+let pendingText = "";    // typed before the conversation was open: sent once it is
 
 // --- the token --------------------------------------------------------------------------------
 
@@ -95,8 +96,6 @@ function setRunning(on) {
   ui.start.classList.toggle("stop", on);
   ui.start.setAttribute("aria-pressed", String(on));
   ui.interrupt.disabled = !on;
-  ui.question.disabled = !on;
-  ui.ask.querySelector("button").disabled = !on;
   if (!on) { ui.level.style.transform = "scaleX(0)"; setLive(""); }
 }
 
@@ -176,6 +175,7 @@ function onMessage(m) {
       vaState.connected = true;
       vaState.sampleRate = m.sample_rate;
       setConnection("on", "Connected");
+      if (pendingText) { send({ type: "text", text: pendingText }); typed = pendingText; pendingText = ""; }
       playback?.port.postMessage({ rate: m.sample_rate });
       if (m.input_sample_rate && m.input_sample_rate !== INPUT_RATE) {
         showError(`The server wants ${m.input_sample_rate} Hz audio; this page sends ${INPUT_RATE} Hz.`);
@@ -400,7 +400,13 @@ ui.interrupt.addEventListener("click", () => {
 ui.ask.addEventListener("submit", (e) => {
   e.preventDefault();
   const text = ui.question.value.trim();
-  if (!text || !vaState.connected) return;
+  if (!text) return;
+  if (!vaState.connected) {  // typing is a way to start: the question goes once connected
+    pendingText = text;
+    ui.question.value = "";
+    if (!running) start();
+    return;
+  }
   playback?.port.postMessage("flush");
   send({ type: "text", text });
   typed = text;

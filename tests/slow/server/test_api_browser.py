@@ -229,6 +229,20 @@ def test_spoken_question_in_chromium(server, question_wav):
         assert "end" in state["events"], state
         assert driver.find_element(By.ID, "start").text == "Start"
 
+        # typing is a way to start: a question typed before Start opens the conversation
+        # and is answered ("or type a question below", the page says)
+        driver.get("about:blank")
+        driver.get(server.base + "/")
+        question = driver.find_element(By.ID, "question")
+        assert question.is_enabled()
+        question.send_keys("What time is it?")
+        driver.find_element(By.CSS_SELECTOR, "#ask button").click()
+        state = _wait(driver, lambda s: s["connected"] and s["turns"] >= 1
+                      and any(r.strip() for r in s["replies"]), TURN_S,
+                      "a question typed before Start was not answered", server)
+        driver.find_element(By.ID, "start").click()
+        _wait(driver, lambda s: s["closeCode"] is not None, 15, "no close after Stop", server)
+
         # a wrong token: a clear line on the page (close 4401); from about:blank, so that the
         # page loads anew rather than only its fragment changing
         driver.get("about:blank")
