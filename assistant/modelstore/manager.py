@@ -42,7 +42,8 @@ __all__ = [
     "default_catalog_path",
 ]
 
-DEFAULT_MODEL_IDS = ("smollm2-135m-instruct-q4_1", "whisper-tiny", "smart-turn-v3.2-cpu")
+DEFAULT_MODEL_IDS = ("smollm2-135m-instruct-q4_1", "whisper-tiny", "smart-turn-v3.2-cpu",
+                     "piper-joe-medium")
 DEFAULT_TIMEOUT = 20.0  # seconds without data before a download gives up
 DOWNLOADS = ".downloads"
 
@@ -213,7 +214,7 @@ class ModelManager:
     def ensure_defaults(
         self, progress: Callable[[str, int, "int | None"], None] | None = None
     ) -> list[InstalledModel]:
-        """Install the default models (LLM, Whisper, end-of-turn) if missing; `progress(model_id,
+        """Install the default models (LLM, Whisper, end-of-turn, voice) if missing; `progress(model_id,
         done, total)`. Only reads the registry when all are present, so it is fast to call often."""
         result = []
         for model_id in DEFAULT_MODEL_IDS:

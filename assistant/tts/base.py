@@ -27,6 +27,9 @@ MAX_PIECE_CHARS = 300  # one render at most this long (~20 s of speech)
 
 class TtsEngine(ABC):
     name: str = "tts"
+    # the most words a reply's first chunk should hold so that this voice starts speaking soon
+    # (`conversation.wiring.make_chunker`): a voice whose cost grows with each word wants fewer
+    first_chunk_max_words: int = 4
 
     def __init__(self, voice: str = "", rate: int = 175):
         self.voice = voice

