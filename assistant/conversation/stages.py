@@ -63,6 +63,7 @@ class LanguageModel(Protocol):
 
 class SpeechSynthesizer(Protocol):
     sample_rate: int
+    first_chunk_max_words: int  # how short the reply's first chunk is cut for this voice
 
     def start(self) -> None: ...
 

@@ -1,6 +1,13 @@
 """The synthesizer stage: a text chunk in; its audio, piece by piece, out, with a report of how
 much audio each piece was (the conversation thread keeps it, to know later how much of the
 reply was heard). The generation is checked between pieces, so a barge-in stops it within one.
+
+Seams: each chunk is spoken as an utterance of its own, so a voice ends it with the silence of
+an utterance's end (Piper's joe: 120-220 ms) and starts the next with a lead-in. Where the
+chunker cut at a punctuation mark that is about the pause the voice makes there anyway; where
+it cut mid-phrase (the first chunk's word limit: "You should say | ..."), it would be a pause
+the sentence does not have. So a chunk that ends mid-phrase keeps only `SEAM_MS` of its
+trailing silence and the chunk after it loses its lead-in, as the first chunk does.
 """
 
 from __future__ import annotations
@@ -24,6 +31,27 @@ class ChunkAudioReady(Event):
     sample_rate: int
 
 
+SEAM_MS = 40.0  # the silence kept at the end of a chunk cut mid-phrase: a gap between words
+# what ends a phrase (closing quotes and brackets after it count as the mark's)
+PHRASE_ENDS = ".!?,;:…-–—。！？｡，、；：､"
+_CLOSERS = "\"')]}”’»」』）】〉》〕*_`"
+
+
+def ends_mid_phrase(text: str) -> bool:
+    """True when the chunk stops where the sentence goes on without a pause."""
+    core = text.rstrip().rstrip(_CLOSERS)
+    return bool(core) and core[-1] not in PHRASE_ENDS
+
+
+def trim_trailing_silence(samples: np.ndarray, rate: int, threshold: float = 0.003,
+                          keep_ms: float = SEAM_MS) -> np.ndarray:
+    """Keep at most `keep_ms` of silence after the last sound."""
+    loud = np.flatnonzero(np.abs(samples) > threshold)
+    if len(loud) == 0:
+        return samples[:0]
+    return samples[:loud[-1] + 1 + int(rate * keep_ms / 1000)]
+
+
 def trim_leading_silence(samples: np.ndarray, rate: int, threshold: float = 0.003,
                          keep_ms: float = 5.0) -> np.ndarray:
     """The voice's lead-in silence before the first word is pure latency: drop it, keeping a
@@ -41,14 +69,19 @@ class Synthesizer:
         self.clock = clock
         self.is_current = is_current
         self._sounds: dict[tuple[str, int], np.ndarray] = {}  # made once per rate
+        self._cut_mid_phrase: tuple[int, int] | None = None  # (generation, index) of the last
 
     def process(self, chunk: TextChunk) -> Iterator[tuple[AudioChunk, ChunkAudioReady]]:
         """(audio for the speaker, its report) for each piece of the chunk's speech."""
-        first = chunk.index == 0
+        after_cut = self._cut_mid_phrase == (chunk.generation, chunk.index - 1)
+        first = chunk.index == 0 or after_cut  # no lead-in: the voice goes straight on
+        cut = ends_mid_phrase(chunk.text)
+        self._cut_mid_phrase = (chunk.generation, chunk.index) if cut else None
         rate = self.tts.sample_rate
         if chunk.sound:
             yield self._piece(chunk, self._sound(chunk.sound, rate), rate)
             first = False  # the words follow the chime as they come
+        held = None  # a chunk cut mid-phrase: its last piece is known once the next comes
         for samples in (self.tts.synthesize(chunk.text) if chunk.text.strip() else ()):
             if not self.is_current(chunk.generation):
                 return
@@ -59,7 +92,13 @@ class Synthesizer:
                 first = len(samples) == 0
                 if first:
                     continue
+            if cut:
+                held, samples = samples, held
+                if samples is None:
+                    continue
             yield self._piece(chunk, samples, rate)
+        if held is not None and self.is_current(chunk.generation):
+            yield self._piece(chunk, trim_trailing_silence(held, rate), rate)
 
     def _piece(self, chunk: TextChunk, samples, rate: int):
         now = self.clock.now_ns()

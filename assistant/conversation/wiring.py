@@ -36,17 +36,23 @@ log = logging.getLogger(__name__)
 
 # The first chunk is what the user waits for: break at a clause after 3 words, or force a
 # break after 4 words or at the last word boundary once 8 tokens have come (a reply in Korean
-# spends several tokens per word); later chunks go by sentence.
+# spends several tokens per word); later chunks go by sentence. A voice whose first audio
+# grows with each word (the TTS engine's `first_chunk_max_words`) gets fewer: a clause after
+# one word less than that ("Sure,"), and chunks that grow from there.
 FIRST_CHUNK_MIN_WORDS = 3
 FIRST_CHUNK_MAX_WORDS = 4
 FIRST_CHUNK_MAX_TOKENS = 8
+# after a shorter first chunk, each chunk may hold up to 3 times the words of the one before
+# until they are sentences: synthesized while the one before plays (assistant/tts/chunker.py)
+CHUNK_RAMP = 3
 
 
-def make_chunker():
+def make_chunker(first_max_words: int = FIRST_CHUNK_MAX_WORDS):
     from assistant.tts.chunker import Chunker
 
-    return Chunker(first_min_words=FIRST_CHUNK_MIN_WORDS, first_max_words=FIRST_CHUNK_MAX_WORDS,
-                   first_max_tokens=FIRST_CHUNK_MAX_TOKENS)
+    return Chunker(first_min_words=min(FIRST_CHUNK_MIN_WORDS, first_max_words - 1),
+                   first_max_words=first_max_words, first_max_tokens=FIRST_CHUNK_MAX_TOKENS,
+                   ramp=CHUNK_RAMP if first_max_words < FIRST_CHUNK_MAX_WORDS else 0)
 
 
 @dataclass
@@ -77,7 +83,8 @@ class Engines:
         recognizer = ThreadedRecognizer(make_recognizer(settings, manager, notify=notify))
         llm_path = manager.resolve("llm-gguf", settings.llm.model)
         return cls(settings=settings, recognizer=recognizer, endpointer=Endpointer(settings.vad),
-                   llm=LlmEngine(settings.llm, llm_path), tts=make_tts(settings.tts, manager),
+                   llm=LlmEngine(settings.llm, llm_path),
+                   tts=make_tts(settings.tts, manager, notify=notify),
                    turn_detector=make_turn_detector(settings, manager, notify))
 
     def start(self) -> None:
@@ -128,7 +135,10 @@ def assemble(settings: Settings, engines: Engines, *, speaker: Speaker, history:
     baseline (each stage buffers, then runs)."""
     floor, inbox = Floor(), Inbox()
     speaker.report_to(partial(inbox.post, kind=REPORT))  # what played comes back as a report
-    chunker = (lambda: WholeReplyChunker(make_chunker)) if sequential else make_chunker
+    def voice_chunker():  # read per reply: the default voice knows its engine once started
+        return make_chunker(engines.tts.first_chunk_max_words)
+
+    chunker = (lambda: WholeReplyChunker(voice_chunker)) if sequential else voice_chunker
     output = WholeReplyOutput(speaker) if sequential else HeldOutput(speaker)
     reply_workers = workers(Responder(engines.llm, chunker, clock, floor.is_current),
                             Synthesizer(engines.tts, clock, floor.is_current), output,

@@ -16,6 +16,11 @@ for is tokens, and a reply in a script the model spells byte by byte (Korean, sa
 several tokens on each character, which the LLM hands out only once it is whole. Past that
 many tokens the first chunk ends at the last word boundary it has.
 
+`ramp` (0: off) is for a voice whose synthesis time grows with each word, which gets a short
+first chunk: the next chunk must be ready before that one has been heard, so the chunks after
+the first grow step by step, at most `first_max_words * ramp**k` words for the k-th (a clause
+break ends one from half that), until they reach sentences.
+
 Chinese and Japanese put no space after a sentence: their full stops ("。！？") end one where
 they stand, and their commas ("，、") are clause breaks once a chunk has a few characters. And
 no chunk grows past `hard_max_chars` (text without spaces, a pasted blob): it is cut at its last
@@ -59,6 +64,7 @@ class Chunker:
         hard_max_chars: int = 300,
         first_max_tokens: int = 0,
         clean: bool = True,
+        ramp: int = 0,
     ):
         """`clean=False` keeps the text as it is (only whitespace is trimmed), for splitting
         text that an engine was given directly."""
@@ -69,6 +75,7 @@ class Chunker:
         self.hard_max_chars = max(2, hard_max_chars)
         self.first_max_tokens = first_max_tokens  # 0: no bound in tokens
         self.clean = clean
+        self.ramp = ramp
         self.reset()
 
     def reset(self) -> None:
@@ -76,6 +83,7 @@ class Chunker:
         self._buf = ""
         self._first = True
         self._first_tokens = 0  # tokens the reply has cost while the first chunk is open
+        self._emitted = 0  # chunks given out so far
 
     @property
     def pending(self) -> str:
@@ -123,6 +131,7 @@ class Chunker:
         if is_speakable(text):
             out.append(text)
             self._first = False
+            self._emitted += 1
 
     # --- finding the break ----------------------------------------------------------------
 
@@ -192,9 +201,19 @@ class Chunker:
             if kind == "clause" and words >= self.first_min_words:
                 return True
             return words >= self.first_max_words
+        limit = self._ramp_limit()
+        if limit is not None:
+            return (kind == "clause" and words >= max(1, limit // 2)) or words >= limit
         if kind == "clause" and words >= self.soft_max_words:
             return True
         return words >= self.hard_max_words
+
+    def _ramp_limit(self) -> int | None:
+        """The most words the chunk being made may hold while the chunks still grow."""
+        if self.ramp <= 1:
+            return None
+        limit = self.first_max_words * self.ramp ** self._emitted
+        return limit if limit < self.soft_max_words else None
 
     @staticmethod
     def _break_kind(word: str, buf: str, end: int) -> str:

@@ -128,6 +128,7 @@ class ScriptedLlm:
 
 class ToneTts:
     sample_rate = RATE
+    first_chunk_max_words = 4
 
     def __init__(self, seconds_per_word: float = 0.2):
         self.samples_per_word = int(RATE * seconds_per_word)

@@ -218,3 +218,26 @@ def test_token_bound_needs_a_whole_word_and_stays_out_of_links():
     chunker = Chunker(first_max_tokens=2)
     assert chunker.feed("See [the") == []
     assert chunker.feed(" docs") == ["See"]  # not inside "[the docs"
+
+
+def test_after_a_short_first_chunk_the_chunks_grow_until_they_are_sentences():
+    # a voice that wants a two-word first chunk (Piper): each later chunk may hold up to three
+    # times the words of the one before (a clause ends one from half that), then sentences
+    text = ("You should say that the weather today is going to be sunny and warm with a light "
+            "breeze from the west and no rain at all until the evening when clouds come in. "
+            "Have a nice day.")
+    ramp = dict(first_min_words=1, first_max_words=2, ramp=3)
+    chunks = chunks_every_way(text, **ramp)
+    assert [len(c.split()) for c in chunks[:3]] == [2, 6, 18]
+    assert chunks[-1] == "Have a nice day."
+    assert chunks_every_way("Sure, I can help with that. It is easy.", **ramp) == [
+        "Sure,", "I can help with that.", "It is easy."]
+    # a clause break ends a growing chunk once it holds half its words
+    assert chunks_every_way("Well now, I think that, after all, it works. Yes.", **ramp)[:3] == [
+        "Well now,", "I think that,", "after all, it works."]
+
+
+def test_no_ramp_leaves_later_chunks_whole_sentences():
+    text = "You should say that the weather today is going to be sunny and warm. Bye."
+    assert chunks_every_way(text, first_max_words=2)[1:] == [
+        "say that the weather today is going to be sunny and warm.", "Bye."]
