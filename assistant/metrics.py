@@ -73,6 +73,19 @@ class TurnTimeline:
         return round(ms(max(self.marks["first_played"] - self.speech_end, 0)), 1)
 
 
+def playback_gaps_ms(chunks) -> list[float]:
+    """The silence the pipeline added between consecutive chunks of one reply, in ms.
+
+    `chunks`: (time its first sample went out, its audio's length), both in ns, for each chunk
+    that started playing, in order. A chunk should start the moment the one before it ends;
+    any later is a gap in which the speaker ran dry (its audio was not synthesized in time).
+    The voice's own pauses (a chunk's lead-in and trailing silence) are inside the lengths and
+    do not count. A dry spell inside a chunk, between its pieces, delays the next chunk and
+    counts there."""
+    return [round(ms(max(start - (before + length), 0)), 1)
+            for (before, length), (start, _) in zip(chunks, chunks[1:])]
+
+
 def percentile(values, q: float) -> float | None:
     """The q-th percentile (0-100) with linear interpolation; None for no values."""
     data = sorted(v for v in values if v is not None)

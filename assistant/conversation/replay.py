@@ -85,9 +85,22 @@ def summarize_turns(turns: list[dict], barge_ins: list[dict]) -> dict:
                       for name in STAGE_NAMES},
         "barge_in_ms": {**summarize(barge_ins_ms), "values": barge_ins_ms},
         "barge_in_detect_to_silent_ms": summarize(b["detect_to_silent_ms"] for b in barge_ins),
+        "playback_gaps_ms": playback_figures(turns),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "cpu_time_s": round(times.user + times.system, 2),
     }
+
+
+# a seam is an underrun when the speaker waited at least this long for the next chunk (less is
+# the rounding of the chunks' lengths to samples at two rates)
+UNDERRUN_MS = 1.0
+
+
+def playback_figures(turns: list[dict]) -> dict:
+    """The silence added between the chunks of each reply (`metrics.playback_gaps_ms`), over
+    every seam of every turn: p50/p95/max, and how many seams were underruns."""
+    gaps = [g for t in turns for g in t.get("playback_gaps_ms") or ()]
+    return {**summarize(gaps), "underruns": sum(1 for g in gaps if g >= UNDERRUN_MS)}
 
 
 def input_info(path: Path) -> tuple[int, int]:

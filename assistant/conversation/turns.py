@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from assistant.clock import ms
 from assistant.conversation.turn_state import TurnState
-from assistant.metrics import TurnTimeline
+from assistant.metrics import TurnTimeline, playback_gaps_ms
 
 
 @dataclass
@@ -80,6 +80,15 @@ class Turn:
             break
         return " ".join(parts).strip()
 
+    def playback_gaps_ms(self) -> list[float]:
+        """The silence added between the chunks that played (`metrics.playback_gaps_ms`)."""
+        played = []
+        for chunk in sorted(self.chunks.values(), key=lambda c: c.index):
+            if chunk.t_play_ns is None:
+                break
+            played.append((chunk.t_play_ns, chunk.duration_ns))
+        return playback_gaps_ms(played)
+
     def first_words_ms(self) -> float | None:
         """From the onset of speech to the first partial words shown (None: none came)."""
         shown = self.timeline.marks.get("first_words")
@@ -111,6 +120,7 @@ class Turn:
             "v2v_ms": timeline.v2v_ms(),
             "first_words_ms": self.first_words_ms(),
             "stages_ms": timeline.stages_ms(),
+            "playback_gaps_ms": self.playback_gaps_ms(),
             "end_of_turn": {
                 "by": self.end_reason or None,
                 "probability": self.verdicts[-1][0] if self.verdicts else None,

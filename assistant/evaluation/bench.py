@@ -2,7 +2,8 @@
 
 Each file is replayed streaming (every stage overlapped) and sequential (the no-overlap
 baseline) with the same warm engines. The report holds p50/p95 V2V per mode, the stage
-breakdown, barge-in latency (onset of the interrupting speech to silent output), the
+breakdown, barge-in latency (onset of the interrupting speech to silent output), the silence
+added between the chunks of a reply (playback continuity: p50/p95/max and underruns), the
 sequential/streaming ratio on replies of two or more sentences, peak RSS and CPU time. A
 label names what the report measured (the code path and the dialogs), and V2V is also given
 per dialog, so that one report can hold several voices side by side.
@@ -11,6 +12,7 @@ per dialog, so that one report can hold several voices side by side.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from assistant.config import Settings
@@ -54,14 +56,20 @@ def barge_in_from_true_onset(barge_ins: list[dict], onsets_ms: list[float]) -> l
 
 
 def run_bench(settings: Settings, files: list[Path], repeat: int = 1, progress=print,
-              modes: tuple[str, ...] = tuple(MODES), label: str = "") -> dict:
+              modes: tuple[str, ...] = tuple(MODES), label: str = "",
+              voices: tuple[str, ...] = ()) -> dict:
+    """`voices` (TTS engine names): replay each file in each mode once per voice, in turn, with
+    the same warm recognizer and LLM, so that the voices are compared in one run under the
+    same load; their rows are named "MODE VOICE". None: the configured voice only."""
     from assistant.conversation.wiring import Engines
 
     engines = Engines.from_settings(settings, notify=progress)
     engines.start()
     runs = []
     base_seed, base_detector = settings.llm.seed, settings.turn.detector
+    by_voice = {}
     try:
+        by_voice = start_voices(settings, voices, progress) if voices else {"": engines.tts}
         for round_no in range(repeat):
             # each round samples other replies (the same in every mode): more rounds measure
             # more kinds of reply, not the same words again
@@ -71,19 +79,44 @@ def run_bench(settings: Settings, files: list[Path], repeat: int = 1, progress=p
                 for mode in modes:
                     sequential, detector = MODES[mode]
                     settings.turn.detector = detector or base_detector
-                    result = run_replay(settings, wav, engines=engines, sequential=sequential,
-                                        render_out=False)
-                    for turn in result.turns:
-                        turn.update(file=wav.name, mode=mode, round=round_no,
-                                    paused_dialog=bool(paused_sentences(wav)))
-                    runs.append((wav, mode, result))
-                    s = result.summary()
-                    progress(f"{wav.name} {mode}: {s['turns']} turns, V2V p50 "
-                             f"{s['v2v_ms']['p50']} ms p95 {s['v2v_ms']['p95']} ms")
+                    for voice, tts in by_voice.items():
+                        name = f"{mode} {voice}".strip()
+                        result = run_replay(settings, wav, engines=replace(engines, tts=tts),
+                                            sequential=sequential, render_out=False)
+                        for turn in result.turns:
+                            turn.update(file=wav.name, mode=name, round=round_no,
+                                        paused_dialog=bool(paused_sentences(wav)))
+                        runs.append((wav, name, result))
+                        s = result.summary()
+                        progress(f"{wav.name} {name}: {s['turns']} turns, V2V p50 "
+                                 f"{s['v2v_ms']['p50']} ms p95 {s['v2v_ms']['p95']} ms")
     finally:
         settings.llm.seed, settings.turn.detector = base_seed, base_detector
+        for tts in by_voice.values():
+            if tts is not engines.tts:
+                tts.close()
         engines.close()
-    return build_report(runs, modes, label)
+    names = tuple(f"{mode} {voice}".strip() for mode in modes for voice in by_voice)
+    return build_report(runs, names, label)
+
+
+def start_voices(settings: Settings, voices: tuple[str, ...], progress) -> dict:
+    """{engine name: its TTS, started} for `bench --voices`: each engine's default voice."""
+    from assistant.config import TtsSettings
+    from assistant.tts.factory import make_tts
+
+    started = {}
+    try:
+        for name in voices:
+            tts = make_tts(TtsSettings(engine=name, rate=settings.tts.rate,
+                                       cache_entries=settings.tts.cache_entries), notify=progress)
+            tts.start()
+            started[name] = tts
+    except BaseException:
+        for tts in started.values():
+            tts.close()
+        raise
+    return started
 
 
 def build_report(runs, modes: tuple[str, ...] = tuple(MODES), label: str = "") -> dict:
@@ -184,6 +217,15 @@ def format_end_of_turn(e: dict) -> str:
             f"{e['model_inference_ms']['p95']} ms")
 
 
+def format_playback_gaps(g: dict | None) -> str:
+    """One line on how continuous the replies played ("" when no reply had two chunks)."""
+    if not g or not g.get("count"):
+        return ""
+    return (f"playback: {g['count']} seams between chunks, silence added p50/p95/max "
+            f"{g['p50']}/{g['p95']}/{g['max']} ms; {g['underruns']} underruns "
+            f"(the speaker waited for the next chunk)")
+
+
 def format_dialogs(dialogs: dict) -> list[str]:
     """One row per dialog: turns and V2V p50/p95 in each mode."""
     if len(dialogs) < 2:
@@ -218,6 +260,9 @@ def format_report(report: dict) -> str:
                              f"p95 {b['p95']} ms; from true onset p50 {tb['p50']} p95 {tb['p95']}"
                              f" ms; detection to silent p50 {d['p50']} p95 {d['p95']} ms")
             lines.append(f"{'':>12}{format_end_of_turn(s['end_of_turn'])}")
+            gaps = format_playback_gaps(s.get("playback_gaps_ms"))
+            if gaps:
+                lines.append(f"{'':>12}{gaps}")
             k = s.get("skills") or {}
             if k.get("turns"):
                 a, kv = k["after_end_ms"], k["v2v_ms"]

@@ -1,5 +1,5 @@
 """`voice-assistant bench FILES... [--json OUT.json] [--plot OUT.png] [--repeat N] [--seed N]
-[--label TEXT] [--api [--api-url URL | --api-in-process]]`
+[--label TEXT] [--voices espeak,piper] [--api [--api-url URL | --api-in-process]]`
 (a development tool's command: registered as an entry point, see assistant/cli.py)."""
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ def add_arguments(parser):
     parser.add_argument("--label", default="", metavar="TEXT",
                         help="what this run measures (the code path and the dialogs), printed "
                              "above the table and kept in the JSON")
+    parser.add_argument("--voices", default="", metavar="E,E",
+                        help="replay each file with each of these TTS engines' default voices "
+                             "in turn (espeak, piper), in the same run, and report them side "
+                             "by side (rows \"MODE ENGINE\"); default: the configured voice")
     parser.add_argument("--api", action="store_true",
                         help="replay every file in-process, then through the local API over the "
                              "WebSocket and over REST (transcribe, reply, speak), and compare "
@@ -61,8 +65,13 @@ def run(args, settings) -> int:
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
         raise UserError(f"--modes takes {', '.join(MODES)}, not {args.modes!r}.")
+    voices = tuple(v.strip() for v in args.voices.split(",") if v.strip())
+    wrong = [v for v in voices if v not in ("espeak", "piper")]
+    if wrong or len(set(voices)) != len(voices):
+        raise UserError(f"--voices takes espeak and piper, each once, not {args.voices!r}.")
     report = run_bench(settings, args.files, repeat=max(args.repeat, 1), modes=modes,
-                       label=args.label, progress=lambda m: print(m, file=sys.stderr))
+                       label=args.label, voices=voices,
+                       progress=lambda m: print(m, file=sys.stderr))
     print(format_report(report))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -86,6 +95,8 @@ def run_api(args, settings) -> int:
     if args.modes != "streaming,silence,sequential":
         raise UserError("--modes does not go with --api (its in-process path is the streaming "
                         "replay); leave one out.")
+    if args.voices:
+        raise UserError("--voices does not go with --api; leave one out.")
     settings.llm.temperature = 0.0  # greedy: the same words get the same reply on each path
     if args.api_url and args.api_in_process:
         raise UserError("--api-url and --api-in-process do not go together; leave one out.")
