@@ -44,7 +44,10 @@ def run(args, settings) -> int:
                                          port=sock.getsockname()[1])), sock)
         print(f"Serving on {server.url} (token in {token_file()}); "
               f"the page: {server.url}/#token={token}", flush=True)
-        server.run()
+        try:
+            server.run()
+        except KeyboardInterrupt:  # Ctrl+C: the conversations were closed with 1001 first
+            print("Stopped.", file=sys.stderr)
     finally:
         sock.close()
         pool.close()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,8 @@ class Api:
     skills: Callable[[], object] = None  # type: ignore[assignment]
     voices: object = None
     clock: object = DEFAULT_CLOCK
+    # the WebSockets of the live conversations, closed with 1001 when the server shuts down
+    open_sockets: set = field(default_factory=set, repr=False)
     _own_history: object = field(default=None, repr=False)
     _history_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -65,6 +68,19 @@ class Api:
             if self._own_history is None:
                 self._own_history = llm.new_history()
             return self._own_history
+
+
+async def close_conversations(api: Api, timeout: float = 3.0) -> None:
+    """Shutting down: every live conversation is told 1001 (going away) and given `timeout`
+    to finish (its threads stopped, its engines given back) before the server goes."""
+    for websocket in list(api.open_sockets):
+        try:
+            await websocket.close(1001, "the server is shutting down")
+        except (RuntimeError, OSError):
+            pass  # closed already
+    deadline = asyncio.get_running_loop().time() + timeout
+    while api.open_sockets and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
 
 
 async def http_error(request, exc: HTTPException) -> JSONResponse:

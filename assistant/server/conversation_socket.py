@@ -59,6 +59,7 @@ async def conversation_socket(websocket: WebSocket) -> None:
         log.error("no engines for a conversation: %s", exc)
         await websocket.close(INTERNAL_ERROR, _reason(str(exc)))
         return
+    api.open_sockets.add(websocket)
     try:
         await _converse(websocket, api, engines)
     except Exception:  # a bug, not the client's doing: this conversation ends, the server not
@@ -66,6 +67,7 @@ async def conversation_socket(websocket: WebSocket) -> None:
         if websocket.client_state == WebSocketState.CONNECTED:
             await websocket.close(INTERNAL_ERROR, "the conversation failed; see the server's log")
     finally:
+        api.open_sockets.discard(websocket)
         api.pool.give_back_conversation(engines)
 
 

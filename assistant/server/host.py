@@ -32,6 +32,26 @@ def bind(port: int) -> socket.socket:
     return sock
 
 
+def _graceful_server(config):
+    """uvicorn's server, which closes the live conversations itself, with 1001 (going away),
+    before uvicorn closes what is left with 1012."""
+    import uvicorn
+
+    from assistant.server.app import close_conversations
+
+    class GracefulServer(uvicorn.Server):
+        async def shutdown(self, sockets=None) -> None:
+            api = getattr(getattr(config.app, "state", None), "api", None)
+            if api is not None:
+                try:
+                    await close_conversations(api)
+                except Exception:
+                    log.exception("closing the conversations at shutdown failed")
+            await super().shutdown(sockets=sockets)
+
+    return GracefulServer(config)
+
+
 class ApiServer:
     """uvicorn serving `app` on a socket from `bind()`."""
 
@@ -45,7 +65,7 @@ class ApiServer:
         config = uvicorn.Config(app, ws="websockets-sansio", ws_max_size=MAX_FRAME_BYTES,
                                 lifespan="off", log_level="warning", access_log=False,
                                 timeout_graceful_shutdown=2)
-        self.server = uvicorn.Server(config)
+        self.server = _graceful_server(config)
         self._thread: threading.Thread | None = None
 
     @property
