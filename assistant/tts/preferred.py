@@ -4,11 +4,16 @@ Only the default is second-guessed: a voice the person named is used as named. W
 machine is fast enough is timed once, the first time the voice starts here (`voice_speed`),
 and kept; a verdict of "too slow" is said in one line, with how to use the voice anyway.
 A voice that fails to load is treated the same way: espeak-ng speaks, and the line says why.
+
+Joe reads English only: text written mostly in another script (Korean, Russian, ...) is
+spoken by espeak-ng, which has a voice for it (`espeak.dominant_script`), started the first
+time it is needed.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Callable, Iterator
 
 import numpy as np
@@ -16,6 +21,7 @@ import numpy as np
 from assistant.clock import DEFAULT_CLOCK, Clock
 from assistant.errors import ModelError
 from assistant.tts.base import TtsEngine
+from assistant.tts.espeak import dominant_script
 from assistant.tts.voice_speed import VoiceSpeedCache, facts, measure
 
 log = logging.getLogger(__name__)
@@ -40,6 +46,8 @@ class PreferredVoice(TtsEngine):
         self.clock = clock
         self.engine: TtsEngine = preferred  # the one in use (the fallback once started)
         self.speed = None  # the preferred voice's VoiceSpeed, once known
+        self._reader: TtsEngine | None = None  # espeak-ng, for text in other scripts
+        self._reader_lock = threading.Lock()
 
     # the engine in use is the one truth about name, voice and rate
     name = property(lambda self: self.engine.name)
@@ -93,16 +101,32 @@ class PreferredVoice(TtsEngine):
         self.notify(message)
 
     def synthesize(self, text: str) -> Iterator[np.ndarray]:
+        if self.engine is self.preferred and dominant_script(text) is not None:
+            reader = self._other_scripts()
+            if reader.sample_rate == self.engine.sample_rate:  # the chunk says one rate
+                return reader.synthesize(text)
         return self.engine.synthesize(text)
+
+    def _other_scripts(self) -> TtsEngine:
+        with self._reader_lock:
+            if self._reader is None:
+                reader = self.make_fallback()
+                reader.start()
+                self._reader = reader
+            return self._reader
 
     def render_piece(self, text: str) -> Iterator[np.ndarray]:
         return self.engine.render_piece(text)
 
     def cancel(self) -> None:
         self.engine.cancel()
+        if self._reader is not None:
+            self._reader.cancel()
 
     def close(self) -> None:
         self.engine.close()
+        if self._reader is not None:
+            self._reader.close()
 
     def voices(self) -> list[str]:
         return self.engine.voices()

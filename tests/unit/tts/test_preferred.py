@@ -194,3 +194,15 @@ def test_a_named_voice_is_used_as_named(voice_file):
 def test_espeak_when_chosen():
     engine = factory.make_tts(TtsSettings(engine="espeak", voice="en-gb"))
     assert isinstance(engine.engine, EspeakEngine) and engine.engine.voice == "en-gb"
+
+
+def test_text_in_another_script_is_read_by_espeak(voice_file, tmp_path):
+    clock, notes = ManualClock(), []
+    engine, fallback = preferred(clock, voice_file, tmp_path, notes)
+    fallback.sample_rate = RATE
+    engine.start()
+    engine.preferred.rendered.clear()
+    assert len(list(engine.synthesize("오늘 날씨가 좋아요"))) == 1
+    assert fallback.started and engine.preferred.rendered == []
+    list(engine.synthesize("Back in English."))
+    assert engine.preferred.rendered == ["Back in English."] and engine.name == "piper"
