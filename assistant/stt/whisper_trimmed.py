@@ -5,10 +5,10 @@ An utterance of 2 s padded to 30 s makes the encoder (most of a decode's cost on
 work 15 times too hard. CTranslate2's Whisper encoder takes fewer than 3,000 frames, so the
 features are cut to the audio plus a margin of silence. Whisper was trained on 30 s
 windows, though, and a short window sometimes sends the decoder into a loop ("the the
-the ..."). Most often it says the utterance again: then its first pass is the words
-(whisper_loops.py). Other loops are caught by guards: the number of tokens is bounded by the
-audio's duration, and a text that reaches the bound, compresses too well (the repetition
-check faster-whisper itself uses) or repeats a phrase is refused (see repeats_a_phrase).
+the ..."). Guards catch that: a decode that says the utterance again (whisper_loops.py) is
+refused; so is one that reaches a number of tokens bounded by the audio's duration, holds
+more words than the audio can, compresses too well (the repetition check faster-whisper
+itself uses), repeats a phrase or says a few words over and over.
 Whether a short window loops depends on its exact length, so a refused decode is tried again
 with a margin of zero features, then with a longer one of silence (MARGINS_S); only when all
 are refused does the caller decode with the full window.
@@ -173,9 +173,11 @@ class TrimmedDecoder:
             suppress_blank=True, suppress_tokens=self.suppress, return_scores=False)[0]
         tokens = [t for t in result.sequences_ids[0] if t < self.tokenizer.eot]
         text = self.tokenizer.decode(tokens).strip()
-        head = first_pass(text)
-        if head is not None:  # started over when the audio ran out: its first pass is the words
-            self.last_refusal = runaway(head, 0, budget, seconds)
-            return None if self.last_refusal else head
+        if first_pass(text) is not None:
+            # started over when the audio ran out: a window this short is not to be trusted,
+            # not even its first pass ("Ten minute timer." came out "10-bit timer" twice, where
+            # the next margin heard it right); the full window's loops are cut (whisper.py)
+            self.last_refusal = "says the utterance again"
+            return None
         self.last_refusal = runaway(text, len(tokens), budget, seconds)
         return None if self.last_refusal else text

@@ -29,6 +29,7 @@ def english_settings() -> Settings:
     settings = Settings()
     settings.stt.engine = "whisper"
     settings.llm.max_tokens = 40
+    settings.tts.engine = "espeak"  # the voice whose first audio these timings are for
     return settings
 
 
