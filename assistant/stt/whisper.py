@@ -167,6 +167,8 @@ class WhisperRecognizer(Recognizer):
         decoder = self._trimmed_decoder if self.trimmed else None
         if decoder is not None and not word_timestamps and decoder.fits(audio):
             text = decoder.decode(audio)
+            if self.cancelled:
+                return Transcript(text="")  # cancelled while it decoded: the words are dropped
             if text is not None:
                 return Transcript(text=text)
             self.fallbacks += 1
