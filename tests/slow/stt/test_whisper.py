@@ -38,15 +38,6 @@ HUMAN = {"alsa-front-center.wav": "front center", "alsa-front-left.wav": "front 
 HUMAN_MAX_WER_EACH, HUMAN_MAX_WER_ALL = 0.5, 0.34
 
 
-@pytest.fixture(scope="module")
-def recognizer(whisper_model):
-    """Final-only (no live partials; tests/unit/stt/test_whisper_live.py covers those)."""
-    recognizer = WhisperRecognizer(whisper_model, "en", live_partials=False)
-    recognizer.start()
-    yield recognizer
-    recognizer.close()
-
-
 def transcribe(recognizer, samples: np.ndarray) -> str:
     recognizer.begin()
     for i in range(0, len(samples), 320):

@@ -17,20 +17,11 @@ from assistant.conversation.file_feed import feed_file
 from assistant.conversation.listener import Listener
 from assistant.evaluation.speech_clips import UTTERANCES
 from assistant.evaluation.stt_measure import normalise_words
-from assistant.stt.whisper import WhisperRecognizer
 
 pytestmark = pytest.mark.slow
 
 CLIPS = ["praatio-damon.wav", "praatio-bobby.wav", "asterisk-allison-tt-weasels.wav",
          "alsa-front-left.wav"]
-
-
-@pytest.fixture(scope="module")
-def recognizer(whisper_model):
-    recognizer = WhisperRecognizer(whisper_model, "en", live_partials=False)
-    recognizer.start()
-    yield recognizer
-    recognizer.close()
 
 
 def as_recorded(path) -> np.ndarray:
