@@ -96,3 +96,26 @@ def to_float32(samples: np.ndarray) -> np.ndarray:
     if samples.dtype == np.int16:
         return samples.astype(np.float32) / 32768.0
     return samples.astype(np.float32, copy=False)
+
+
+class WrappingTts(TtsEngine):
+    """An engine around another (`self.engine`): the wrapped one is the one truth about
+    name, voice, rate and sample rate (the default voice knows which engine it is only once
+    started)."""
+
+    engine: TtsEngine
+
+    name = property(lambda self: self.engine.name)
+    first_chunk_max_words = property(lambda self: self.engine.first_chunk_max_words)
+
+    @property
+    def sample_rate(self) -> int:  # type: ignore[override]
+        return self.engine.sample_rate
+
+    @sample_rate.setter
+    def sample_rate(self, value: int) -> None:
+        pass
+
+    @property
+    def cache_key(self) -> tuple:
+        return self.engine.cache_key

@@ -13,10 +13,10 @@ from typing import Iterator
 
 import numpy as np
 
-from assistant.tts.base import TtsEngine
+from assistant.tts.base import TtsEngine, WrappingTts
 
 
-class CachedTts(TtsEngine):
+class CachedTts(WrappingTts):
     """Wraps `engine`; everything but `synthesize` is passed straight through."""
 
     def __init__(self, engine: TtsEngine, max_entries: int = 256, max_bytes: int = 64 << 20):
@@ -29,23 +29,6 @@ class CachedTts(TtsEngine):
         self._entries: OrderedDict[tuple, tuple[np.ndarray, ...]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-
-    # the wrapped engine is the one truth about name, voice, rate and sample rate (the default
-    # voice knows which engine it is only once started)
-    name = property(lambda self: self.engine.name)
-    first_chunk_max_words = property(lambda self: self.engine.first_chunk_max_words)
-
-    @property
-    def sample_rate(self) -> int:  # type: ignore[override]
-        return self.engine.sample_rate
-
-    @sample_rate.setter
-    def sample_rate(self, value: int) -> None:
-        pass
-
-    @property
-    def cache_key(self) -> tuple:
-        return self.engine.cache_key
 
     @property
     def total_bytes(self) -> int:

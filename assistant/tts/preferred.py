@@ -20,7 +20,7 @@ import numpy as np
 
 from assistant.clock import DEFAULT_CLOCK, Clock
 from assistant.errors import ModelError
-from assistant.tts.base import TtsEngine
+from assistant.tts.base import TtsEngine, WrappingTts
 from assistant.tts.espeak import dominant_script
 from assistant.tts.voice_speed import VoiceSpeedCache, facts, measure
 
@@ -30,7 +30,7 @@ ANYWAY = ("to use it anyway, set the voice to piper-joe-medium "
           "(Settings > Voice, or tts.voice in the settings file)")
 
 
-class PreferredVoice(TtsEngine):
+class PreferredVoice(WrappingTts):
     """Starts `preferred` (a Piper engine) and keeps it if it is fast enough here; otherwise
     starts `make_fallback()` and says so through `notify`. Everything else is the chosen
     engine's."""
@@ -48,22 +48,6 @@ class PreferredVoice(TtsEngine):
         self.speed = None  # the preferred voice's VoiceSpeed, once known
         self._reader: TtsEngine | None = None  # espeak-ng, for text in other scripts
         self._reader_lock = threading.Lock()
-
-    # the engine in use is the one truth about name, voice and rate
-    name = property(lambda self: self.engine.name)
-    first_chunk_max_words = property(lambda self: self.engine.first_chunk_max_words)
-
-    @property
-    def sample_rate(self) -> int:  # type: ignore[override]
-        return self.engine.sample_rate
-
-    @sample_rate.setter
-    def sample_rate(self, value: int) -> None:
-        pass
-
-    @property
-    def cache_key(self) -> tuple:
-        return self.engine.cache_key
 
     def start(self) -> None:
         if self.engine is not self.preferred:
